@@ -1,0 +1,77 @@
+// Effects: everything the sans-IO core asks of its driver. The core never touches a socket,
+// a thread or a clock; after each call the driver takes the effects and carries them out in
+// order: write `send` to the channel, (re)arm or cancel the timers, act on the events.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/config.h"
+#include "hasync/status.h"
+#include "hasync/types.h"
+
+namespace hasync::core {
+
+enum class TimerId : uint8_t {
+  kStartup = 0,    // end of the wait for a peer at start
+  kHeartbeat,      // send the next heartbeat
+  kPeerDeadline,   // the peer has been silent too long
+  kBulkStep,       // continue a bulk sync (pacing or yielding)
+  kWriteTimeouts,  // the oldest kReplicated write has waited too long
+  kSwitchover,     // the peer did not answer a switchover request
+  kCount,
+};
+inline constexpr size_t kTimerCount = static_cast<size_t>(TimerId::kCount);
+inline constexpr TimePoint kNever = TimePoint::max();
+
+// Arm timer `id` to fire at `deadline` (replacing any earlier arming); kNever cancels it.
+struct TimerRequest {
+  TimerId id;
+  TimePoint deadline;
+};
+
+struct RoleChanged {
+  Role from;
+  Role to;
+  std::string reason;
+};
+
+// A kReplicated write that returned "pending" has finished.
+struct WriteCompleted {
+  uint64_t token;
+  Status status;
+};
+
+struct SwitchoverCompleted {
+  Status status;  // ok: this node handed over the active role (or took it)
+};
+
+// The driver must close the channel (and later reconnect); the core already treats it as down.
+struct CloseChannel {
+  std::string reason;
+};
+
+enum class Severity : uint8_t { kDebug, kInfo, kWarning, kError };
+struct LogLine {
+  Severity severity;
+  std::string text;
+};
+
+using Event = std::variant<RoleChanged, WriteCompleted, SwitchoverCompleted, CloseChannel, LogLine>;
+
+struct Effects {
+  std::vector<uint8_t> send;  // bytes for the channel, in order
+  std::vector<TimerRequest> timers;
+  std::vector<Event> events;
+
+  bool empty() const { return send.empty() && timers.empty() && events.empty(); }
+  void clear() {
+    send.clear();
+    timers.clear();
+    events.clear();
+  }
+};
+
+}  // namespace hasync::core

@@ -1,0 +1,152 @@
+// Node: the replication state machine of one hasync node, free of I/O (sans-IO).
+//
+// Inputs are the calls below (channel up/down, received bytes, timer expiries, local writes,
+// admin requests), each with the current time; outputs accumulate in effects(), which the driver
+// (the Asio daemon, or the deterministic simulator) drains after every call. Given the same
+// inputs a Node produces the same outputs: no clock, socket, thread or randomness inside.
+//
+// What it guarantees (seed 000; docs/protocol.md describes the messages):
+//  - role election at start by priority then node id; a node that meets an active peer becomes
+//    standby (no preemption unless configured); two actives meeting resolve to one;
+//  - bulk sync to a standby: GVN + 1, every record restamped with the GVN as it is sent, done
+//    when no record has RVN < GVN, then record EOF; writes during the bulk sync are sent
+//    incrementally on the same ordered stream, so none is lost or reordered;
+//  - the standby stores what it receives, takes its GVN from the RVNs, and after the EOF erases
+//    whatever the bulk did not touch, so it ends equal to the active;
+//  - failover when the peer is silent for dead_after_missed heartbeats or its channel closes;
+//    planned switchover that hands over without a bulk sync when the standby is in sync;
+//  - kReplicated writes complete only once the standby has acknowledged them;
+//  - unacknowledged bytes are bounded: past the bound the standby is resynchronised by a new
+//    bulk sync instead of the queue growing.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/config.h"
+#include "core/counters.h"
+#include "core/effects.h"
+#include "core/inbound.h"
+#include "core/outbound.h"
+#include "hasync/status.h"
+#include "hasync/types.h"
+#include "store/store.h"
+#include "wire/frame.h"
+#include "wire/messages.h"
+
+namespace hasync::core {
+
+// What a local write returned. `pending`: applied locally, a WriteCompleted event with the
+// caller's token follows once the standby acknowledges it (or the wait fails).
+struct WriteOutcome {
+  Status status;
+  bool pending = false;
+};
+
+struct PeerView {
+  bool connected = false;  // channel up and hello exchanged
+  NodeId node_id = 0;
+  Role role = Role::kInit;
+  uint64_t gvn = 0;
+  bool in_sync = false;  // has everything this node sent it (bulk sync finished and acked)
+};
+
+struct NodeStatus {
+  NodeId node_id;
+  Role role;
+  SyncState sync;
+  PeerView peer;
+  uint64_t gvn;
+  uint64_t records;
+  uint64_t digest;
+  uint64_t sync_done;   // records sent or received by the running bulk sync
+  uint64_t sync_total;  // records it expects
+  size_t unacked_bytes;
+};
+
+class Node {
+ public:
+  explicit Node(CoreConfig config);
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  void Start(TimePoint now);
+  void OnChannelUp(TimePoint now);
+  void OnChannelDown(TimePoint now, std::string_view reason);
+  void OnBytes(TimePoint now, std::span<const uint8_t> bytes);
+  void OnTimer(TimePoint now, TimerId id);
+  // End of the driver's turn: sends the records batch still open. Writes between two Flush calls
+  // share frames; that is where batching comes from.
+  void Flush(TimePoint now);
+
+  WriteOutcome Put(TimePoint now, std::string_view table, std::string_view key,
+                   std::string_view value, Durability durability, uint64_t token);
+  WriteOutcome Erase(TimePoint now, std::string_view table, std::string_view key,
+                     Durability durability, uint64_t token);
+  // Planned switchover, asked of the active. ok: a SwitchoverCompleted event follows.
+  Status RequestSwitchover(TimePoint now);
+  // Graceful stop: tells the peer to take over at once.
+  void Shutdown(TimePoint now);
+
+  const store::Store& store() const { return store_; }
+  NodeStatus status() const;
+  const Counters& counters() const { return counters_; }
+  const CoreConfig& config() const { return config_; }
+  Effects& effects() { return effects_; }
+
+ private:
+  // Implemented in node.cc (dispatch), election.cc, replication.cc, switchover.cc.
+  void HandleFrame(TimePoint now, const wire::FrameView& frame);
+  void OnHello(TimePoint now, const wire::Hello& m);
+  void OnHeartbeat(TimePoint now, const wire::Heartbeat& m);
+  void OnRecords(TimePoint now, wire::Payload payload);
+  void OnBulkBegin(TimePoint now, const wire::BulkBegin& m);
+  void OnRecordEof(TimePoint now, const wire::RecordEof& m);
+  void OnAck(TimePoint now, const wire::Ack& m);
+  void OnSwitchoverRequest(TimePoint now, const wire::SwitchoverRequest& m);
+  void OnSwitchoverResponse(TimePoint now, const wire::SwitchoverResponse& m);
+  void OnGoodbye(TimePoint now, const wire::Goodbye& m);
+
+  void Elect(TimePoint now);
+  void BecomeActive(TimePoint now, std::string reason);
+  void BecomeStandby(TimePoint now, std::string reason);
+  void SetRole(TimePoint now, Role role, std::string reason);
+  void LoseChannel(TimePoint now, std::string_view reason, bool tell_driver);
+  void Fail(TimePoint now, Status error);  // protocol violation: close and count
+
+  void StartBulkSync(TimePoint now);
+  void BulkStep(TimePoint now);
+  WriteOutcome Write(TimePoint now, wire::RecordOp op, std::string_view table,
+                     std::string_view key, std::string_view value, Durability durability,
+                     uint64_t token);
+  bool Replicating() const;
+
+  void SendHello();
+  void SendHeartbeat();
+  void ArmTimer(TimerId id, TimePoint deadline);
+  void Log(Severity severity, std::string text);
+
+  CoreConfig config_;
+  store::Store store_;
+  Counters counters_;
+  Effects effects_;
+
+  Role role_ = Role::kInit;
+  TimePoint active_since_{0};
+  uint64_t gvn_ = 0;
+
+  // Channel (one connection session); reset on every OnChannelUp.
+  bool channel_up_ = false;
+  PeerView peer_;
+  wire::FrameReader reader_;
+  Outbound out_;
+  Inbound in_;
+
+  uint64_t next_switchover_id_ = 1;
+  uint64_t switchover_pending_ = 0;  // id of the request this node is waiting on; 0 if none
+};
+
+}  // namespace hasync::core

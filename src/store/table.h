@@ -1,0 +1,95 @@
+// Table: one named set of records, each with a record version number (RVN).
+//
+// Besides key lookup, a table keeps its records in *version order*: a record moves to the newest
+// end whenever it is written or restamped. Because a node only ever stamps records with its current
+// global version number (GVN), which never decreases, version order is also ascending RVN order.
+// That gives the two walks replication needs in O(1) per record, unaffected by writes between
+// steps:
+//   - bulk sync: "restamp the oldest record whose RVN is below the GVN" until none is left
+//     (seed 000, FIG. 5B: done when no record has RVN < GVN);
+//   - the sweep after a bulk sync: "erase every record whose RVN is below the bulk's GVN".
+//
+// A delete leaves a tombstone (key, RVN and stamp, no value) in version order until Purge() drops
+// it, once the peer has it. Tombstones are invisible to Get(), ForEach(), size() and digest().
+//
+// The digest is order-independent (a sum of per-record hashes), maintained on every write, so two
+// nodes holding the same live records have the same digest whatever order they applied them in.
+//
+// Not thread-safe: a table belongs to the thread that drives its node.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "hasync/status.h"
+#include "store/limits.h"
+
+namespace hasync::store {
+
+// A read-only look at one record. The views stay valid until the table is next modified.
+struct RecordView {
+  std::string_view key;
+  std::string_view value;  // empty for a tombstone
+  uint64_t rvn = 0;        // record version number
+  uint64_t stamp = 0;      // writer's hybrid logical clock; 0 when unknown
+  NodeIdWire origin = 0;   // node that wrote it
+  bool tombstone = false;
+};
+
+class Table {
+ public:
+  Table(std::string name, const Limits& limits);
+  ~Table();
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+  const std::string& name() const;
+
+  // Inserts or replaces the live record `key`, stamps it with `rvn`, moves it to the newest end.
+  // Refuses (kTooLarge / kInvalidArgument, table unchanged) a key or value over the limits or an
+  // empty key. `rvn` must be >= the RVN of every record in the table (callers stamp with the GVN).
+  Status Upsert(std::string_view key, std::string_view value, uint64_t rvn, uint64_t stamp,
+                NodeIdWire origin);
+
+  // Turns `key` into a tombstone stamped `rvn` (creating one if the key is unknown, so a delete
+  // that arrives before its record still wins). Returns false if the key was not live.
+  bool Erase(std::string_view key, uint64_t rvn, uint64_t stamp, NodeIdWire origin);
+
+  // Removes `key` entirely, live or tombstone. Returns false if there was nothing.
+  bool Remove(std::string_view key);
+
+  // Drops the tombstone of `key` if it is still a tombstone stamped `rvn` (a later write or
+  // delete of the same key keeps it). Returns true if it dropped one.
+  bool Purge(std::string_view key, uint64_t rvn);
+
+  std::optional<RecordView> Get(std::string_view key) const;  // live records only
+
+  // Bulk-sync step: if the oldest record (live or tombstone) has RVN < `below`, restamps it with
+  // `new_rvn`, moves it to the newest end and returns it; otherwise nullopt.
+  std::optional<RecordView> RestampOldest(uint64_t below, uint64_t new_rvn);
+
+  // Erases (without tombstones) every record and tombstone whose RVN is < `below`.
+  // Returns how many live records it erased.
+  size_t EraseOlderThan(uint64_t below);
+
+  // RVN of the oldest record (live or tombstone), or nullopt if the table holds none.
+  std::optional<uint64_t> OldestRvn() const;
+
+  // Visits live records in version order (oldest first). `fn` must not modify the table.
+  void ForEach(const std::function<void(const RecordView&)>& fn) const;
+
+  size_t size() const;             // live records
+  size_t tombstones() const;       // tombstones waiting for Purge/Remove
+  uint64_t digest() const;         // order-independent digest of the live records
+  size_t key_value_bytes() const;  // sum of live key and value sizes, for memory accounting
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hasync::store

@@ -1,0 +1,98 @@
+// Frame: the unit of the hasync sync channel, and the reader that cuts a byte stream into frames.
+//
+// Layout (all integers little-endian; docs/protocol.md is the normative description):
+//   0   u32  length    bytes that follow this field: 20 + payload size
+//   4   u8   type      MsgType
+//   5   u8   flags     0 in protocol v1; a receiver rejects other values
+//   6   u16  reserved  0
+//   8   u64  seq       sender's frame number on this connection: 1, 2, 3, ...
+//   16  ...  payload   depends on type
+//   end u64  checksum  XXH3-64 (seed 0) of every byte from `type` to the end of the payload
+//
+// FrameReader never trusts the peer: a length under the minimum or over the configured maximum,
+// a bad checksum, non-zero flags or reserved bits, an unknown type, or a sequence number other
+// than the next expected one is an error value; after an error the reader stays failed.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hasync/status.h"
+
+namespace hasync::wire {
+
+inline constexpr uint16_t kProtocolVersion = 1;
+inline constexpr size_t kFrameHeaderBytes = 16;   // length .. seq
+inline constexpr size_t kFrameTrailerBytes = 8;   // checksum
+inline constexpr size_t kFrameOverheadBytes = kFrameHeaderBytes + kFrameTrailerBytes;
+inline constexpr uint32_t kDefaultMaxFrameBytes = 4 * 1024 * 1024;  // whole frame, header included
+
+enum class MsgType : uint8_t {
+  kHello = 1,
+  kHeartbeat = 2,
+  kRecords = 3,
+  kBulkBegin = 4,
+  kRecordEof = 5,
+  kAck = 6,
+  kSwitchoverRequest = 7,
+  kSwitchoverResponse = 8,
+  kSyncRequest = 9,
+  kSyncResponse = 10,
+  kGoodbye = 11,
+};
+inline constexpr uint8_t kMaxMsgType = 11;
+
+// A decoded frame; `payload` points into the reader's buffer and is valid until the next call to
+// Next() or Feed().
+struct FrameView {
+  MsgType type;
+  uint64_t seq;
+  std::span<const uint8_t> payload;
+};
+
+// Error classes a FrameReader reports, counted separately for operators (pfsync style).
+enum class FrameError : uint8_t { kNone, kBadLength, kTooLarge, kBadChecksum, kBadHeader, kBadType, kBadSeq };
+
+class FrameReader {
+ public:
+  explicit FrameReader(uint32_t max_frame_bytes = kDefaultMaxFrameBytes);
+
+  // Appends received bytes. Copies only what is needed to hold an incomplete frame.
+  void Feed(std::span<const uint8_t> bytes);
+
+  // The next complete frame; nullopt-like `Result` with kNotFound status when more bytes are
+  // needed; a kProtocol status (message says what is wrong) when the stream is malformed.
+  Result<FrameView> Next();
+
+  FrameError last_error() const { return last_error_; }
+  // Bytes held waiting for the rest of a frame (bounded by max_frame_bytes).
+  size_t buffered() const;
+
+ private:
+  uint32_t max_frame_bytes_;
+  uint64_t expected_seq_ = 1;
+  std::vector<uint8_t> buf_;
+  size_t pos_ = 0;
+  bool failed_ = false;
+  FrameError last_error_ = FrameError::kNone;
+};
+
+// Appends frames to an output buffer. Begin() reserves the header, the caller appends the payload
+// with the helpers in codec.h, Finish() fills length and checksum. One frame open at a time.
+class FrameWriter {
+ public:
+  explicit FrameWriter(std::vector<uint8_t>* out) : out_(out) {}
+  void Begin(MsgType type, uint64_t seq);
+  void Finish();
+  size_t open_payload_bytes() const;  // payload bytes appended since Begin()
+  std::vector<uint8_t>& out() { return *out_; }
+
+ private:
+  std::vector<uint8_t>* out_;
+  size_t start_ = 0;
+  bool open_ = false;
+};
+
+}  // namespace hasync::wire
