@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/ack_waiters.h"
 #include "core/config.h"
 #include "core/counters.h"
 #include "core/effects.h"
@@ -100,6 +101,9 @@ class Node {
  private:
   // Implemented in node.cc (dispatch), election.cc, replication.cc, switchover.cc.
   void HandleFrame(TimePoint now, const wire::FrameView& frame);
+  template <typename Message>
+  void Dispatch(TimePoint now, Result<Message> decoded,
+                void (Node::*handler)(TimePoint, const Message&));
   void OnHello(TimePoint now, const wire::Hello& m);
   void OnHeartbeat(TimePoint now, const wire::Heartbeat& m);
   void OnRecords(TimePoint now, wire::Payload payload);
@@ -117,15 +121,26 @@ class Node {
   void LoseChannel(TimePoint now, std::string_view reason, bool tell_driver);
   void Fail(TimePoint now, Status error);  // protocol violation: close and count
 
+  void MaybeStartBulkSync(TimePoint now);
   void StartBulkSync(TimePoint now);
   void BulkStep(TimePoint now);
-  WriteOutcome Write(TimePoint now, wire::RecordOp op, std::string_view table,
-                     std::string_view key, std::string_view value, Durability durability,
-                     uint64_t token);
+  bool BulkBudget(TimePoint now, uint64_t* budget);
+  void FinishBulkSync(TimePoint now);
+  void Overflowed(TimePoint now);
+  void MaybePreempt(TimePoint now);
+  void ArmWriteTimer();
+  WriteOutcome Write(TimePoint now, wire::RecordOp op, std::string_view table, std::string_view key,
+                     std::string_view value, Durability durability, uint64_t token);
   bool Replicating() const;
+  Status CheckWritable(Durability durability) const;
 
-  void SendHello();
+  template <typename Message>
+  uint64_t Send(const Message& message);
+  void SendHello(TimePoint now);
   void SendHeartbeat();
+  void SendAckIfDue();
+  bool Outranks(uint8_t priority, NodeId id) const;
+  SyncState CurrentSync() const;
   void ArmTimer(TimerId id, TimePoint deadline);
   void Log(Severity severity, std::string text);
 
@@ -142,11 +157,38 @@ class Node {
   bool channel_up_ = false;
   PeerView peer_;
   wire::FrameReader reader_;
+  uint8_t peer_priority_ = 0;
+  bool peer_preempt_ = false;
   Outbound out_;
   Inbound in_;
+  AckWaiters waiters_;
+
+  // The bulk sync this node is sending, if any (seed 000, FIG. 5B).
+  struct BulkSender {
+    bool running = false;
+    bool started = false;  // ran on this connection (its EOF may still be unacknowledged)
+    bool blocked = false;  // paused until acks bring the unacked bytes under the window
+    uint64_t gvn = 0;
+    size_t table = 0;  // index of the table being walked
+    uint64_t sent = 0;
+    uint64_t total = 0;
+    uint64_t eof_seq = 0;  // seq of the EOF frame; the peer is in sync once it is acked
+    double tokens = 0;     // --bulk-rate token bucket
+    TimePoint refilled{0};
+  } bulk_;
+  // The standby fell behind the unacked bound: stop the incremental stream and resynchronise
+  // it with a new bulk sync once it has drained (never grow the queue, never lose a write).
+  bool resync_needed_ = false;
+  TimePoint write_timer_at_ = kNever;
 
   uint64_t next_switchover_id_ = 1;
   uint64_t switchover_pending_ = 0;  // id of the request this node is waiting on; 0 if none
 };
+
+// Every frame goes out through the session's Outbound, which numbers it and keeps order.
+template <typename Message>
+uint64_t Node::Send(const Message& message) {
+  return out_.Send(effects_.send, message);
+}
 
 }  // namespace hasync::core

@@ -1,0 +1,34 @@
+// Counters: what a node has done, for operators (metrics) and tests. Plain monotonic numbers;
+// failures of peer input are counted per class, as pfsync does, so they are visible and not
+// just logged.
+#pragma once
+
+#include <cstdint>
+
+namespace hasync::core {
+
+struct Counters {
+  uint64_t frames_sent = 0;
+  uint64_t frames_received = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t bytes_received = 0;
+  uint64_t records_sent = 0;  // upserts and deletes, incremental and bulk
+  uint64_t records_received = 0;
+  uint64_t writes = 0;             // local writes applied
+  uint64_t writes_refused = 0;     // local writes refused (not active, limits, busy)
+  uint64_t replicated_acked = 0;   // kReplicated writes the standby confirmed
+  uint64_t replicated_failed = 0;  // kReplicated writes that timed out or lost their peer
+  uint64_t bulk_syncs_started = 0;
+  uint64_t bulk_syncs_completed = 0;  // EOF sent and acknowledged (active) or received (standby)
+  uint64_t records_swept = 0;         // erased on a standby after a bulk EOF
+  uint64_t resyncs = 0;               // bulk syncs forced by a standby that fell behind
+  uint64_t failovers = 0;             // became active because the peer was lost
+  uint64_t switchovers = 0;           // planned handovers completed, either side
+  uint64_t channels_up = 0;
+  uint64_t channels_lost = 0;
+  uint64_t peers_rejected = 0;   // hello refused: cluster, version, node id, limits
+  uint64_t protocol_errors = 0;  // malformed or out-of-order input from the peer
+  uint64_t peer_timeouts = 0;    // peer silent past the deadline
+};
+
+}  // namespace hasync::core

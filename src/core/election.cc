@@ -1,0 +1,143 @@
+// Roles: the hello exchange, election, failover and the loss of a channel.
+//
+// Election is a pure function of what both nodes know (their roles, priorities and node ids),
+// so both sides reach the same answer from the same hello and heartbeat contents:
+//   - an active peer is followed: a node in init becomes standby (no preemption at start);
+//   - with no active in the pair, the higher priority, then the higher node id, becomes active;
+//   - two actives that meet (both came up alone, or a healed partition) keep the higher-ranked
+//     one; the other yields and is resynchronised by bulk sync.
+#include "core/node.h"
+#include "fmt/format.h"
+
+namespace hasync::core {
+
+void Node::OnHello(TimePoint now, const wire::Hello& m) {
+  if (peer_.connected) {
+    Fail(now, ProtocolError("the peer sent a second hello"));
+    return;
+  }
+  std::string refusal;
+  if (m.version != wire::kProtocolVersion) {
+    refusal =
+        fmt::format("peer speaks protocol v{}, this node v{}", m.version, wire::kProtocolVersion);
+  } else if (m.cluster != config_.cluster) {
+    refusal = fmt::format("peer belongs to cluster '{}', not '{}'", m.cluster, config_.cluster);
+  } else if (m.node_id == config_.node_id) {
+    refusal = fmt::format("peer claims this node's id {}", m.node_id);
+  } else if (m.config_digest != LimitsDigest(config_.limits)) {
+    refusal = "peer's record limits differ from this node's (max key, value or table name size)";
+  }
+  if (!refusal.empty()) {
+    ++counters_.peers_rejected;
+    Log(Severity::kError, "rejected peer: " + refusal);
+    Send(wire::Goodbye{wire::GoodbyeReason::kRejected, refusal});
+    LoseChannel(now, refusal, true);
+    return;
+  }
+  peer_.connected = true;
+  peer_.node_id = m.node_id;
+  peer_.role = static_cast<Role>(m.role);
+  peer_.gvn = m.gvn;
+  peer_priority_ = m.priority;
+  peer_preempt_ = (m.flags & 1) != 0;
+  Log(Severity::kInfo, fmt::format("peer {} connected ({}, priority {}, gvn {})", m.node_id,
+                                   RoleName(peer_.role), m.priority, m.gvn));
+  Elect(now);
+}
+
+void Node::OnHeartbeat(TimePoint now, const wire::Heartbeat& m) {
+  peer_.gvn = m.gvn;
+  Role role = static_cast<Role>(m.role);
+  if (role == peer_.role) return;
+  peer_.role = role;
+  Elect(now);
+}
+
+void Node::Elect(TimePoint now) {
+  if (!peer_.connected) return;
+  // A switchover in flight changes both roles in a known order; electing meanwhile would race it.
+  if (switchover_pending_ != 0) return;
+  bool outranks = Outranks(peer_priority_, peer_.node_id);
+  Role peer = peer_.role;
+  switch (role_) {
+    case Role::kInit:
+      if (peer == Role::kActive || !outranks) {
+        BecomeStandby(now,
+                      peer == Role::kActive ? "peer is already active" : "peer outranks this node");
+      } else {
+        BecomeActive(now, "this node outranks its peer");
+      }
+      break;
+    case Role::kActive:
+      if (peer == Role::kActive && !outranks) {
+        BecomeStandby(now, "two active nodes met; the peer outranks this one");
+      }
+      break;
+    case Role::kStandby:
+      if (peer != Role::kActive && outranks) BecomeActive(now, "the pair has no active node");
+      break;
+  }
+  MaybeStartBulkSync(now);
+}
+
+void Node::BecomeActive(TimePoint now, std::string reason) {
+  active_since_ = now;
+  if (peer_.connected) gvn_ = std::max(gvn_, peer_.gvn);
+  in_.bulk_receiving = false;
+  SetRole(now, Role::kActive, std::move(reason));
+}
+
+void Node::BecomeStandby(TimePoint now, std::string reason) {
+  counters_.replicated_failed += waiters_.FailAll(
+      NotReplicated("this node gave up the active role before the standby acknowledged"),
+      &effects_.events);
+  bulk_.running = false;
+  resync_needed_ = false;
+  in_.synced = false;
+  SetRole(now, Role::kStandby, std::move(reason));
+}
+
+void Node::SetRole(TimePoint now, Role role, std::string reason) {
+  (void)now;
+  if (role == role_) return;
+  Role from = role_;
+  role_ = role;
+  Log(Severity::kInfo, fmt::format("role {} -> {}: {}", RoleName(from), RoleName(role), reason));
+  effects_.events.push_back(RoleChanged{from, role, std::move(reason)});
+  // Tell the peer at once rather than at the next heartbeat: election depends on it.
+  if (peer_.connected) SendHeartbeat();
+}
+
+void Node::LoseChannel(TimePoint now, std::string_view reason, bool tell_driver) {
+  if (!channel_up_) return;
+  bool was_connected = peer_.connected;
+  channel_up_ = false;
+  ++counters_.channels_lost;
+  if (tell_driver) effects_.events.push_back(CloseChannel{std::string(reason)});
+  Log(Severity::kWarning, fmt::format("sync channel lost: {}", reason));
+  counters_.replicated_failed += waiters_.FailAll(
+      NotReplicated("the standby was lost before it acknowledged the write; it is applied on "
+                    "the active only"),
+      &effects_.events);
+  bulk_.running = false;
+  resync_needed_ = false;
+  in_.Reset();
+  peer_.connected = false;
+  ArmTimer(TimerId::kPeerDeadline, kNever);
+  ArmTimer(TimerId::kBulkStep, kNever);
+  if (switchover_pending_ != 0) {
+    switchover_pending_ = 0;
+    ArmTimer(TimerId::kSwitchover, kNever);
+    effects_.events.push_back(SwitchoverCompleted{Unavailable("the sync channel was lost")});
+  }
+  if (role_ == Role::kStandby && was_connected) {
+    ++counters_.failovers;
+    BecomeActive(now, fmt::format("failover: {}", reason));
+  }
+}
+
+void Node::OnGoodbye(TimePoint now, const wire::Goodbye& m) {
+  LoseChannel(now, fmt::format("peer said goodbye: {}", m.text), true);
+}
+
+}  // namespace hasync::core

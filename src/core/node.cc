@@ -1,0 +1,259 @@
+// Node: lifecycle, input dispatch and the small helpers every handler uses. The behaviour lives
+// in election.cc (roles), replication.cc (records, bulk sync, acks) and switchover.cc.
+#include "core/node.h"
+
+#include <xxhash.h>
+
+#include <array>
+
+#include "fmt/format.h"
+
+namespace hasync::core {
+
+uint64_t LimitsDigest(const store::Limits& limits) {
+  std::array<uint32_t, 3> fields = {limits.max_key_bytes, limits.max_value_bytes,
+                                    limits.max_table_name_bytes};
+  return XXH3_64bits(fields.data(), sizeof(fields));
+}
+
+Node::Node(CoreConfig config)
+    : config_(std::move(config)),
+      store_(config_.limits),
+      reader_(wire::kDefaultMaxFrameBytes),
+      out_(config_.max_batch_bytes, &counters_) {}
+
+void Node::Start(TimePoint now) {
+  Log(Severity::kInfo, fmt::format("node {} starting (priority {}, cluster '{}')", config_.node_id,
+                                   config_.priority, config_.cluster));
+  ArmTimer(TimerId::kStartup, now + config_.startup_wait);
+  ArmTimer(TimerId::kHeartbeat, now + config_.heartbeat_interval);
+}
+
+void Node::OnChannelUp(TimePoint now) {
+  if (channel_up_) LoseChannel(now, "replaced by a new connection", false);
+  channel_up_ = true;
+  ++counters_.channels_up;
+  peer_ = PeerView();
+  reader_ = wire::FrameReader(wire::kDefaultMaxFrameBytes);
+  out_.Reset();
+  in_.Reset();
+  bulk_ = BulkSender();
+  resync_needed_ = false;
+  SendHello(now);
+  ArmTimer(TimerId::kPeerDeadline, now + config_.heartbeat_interval * config_.dead_after_missed);
+}
+
+void Node::OnChannelDown(TimePoint now, std::string_view reason) {
+  LoseChannel(now, reason, false);
+}
+
+void Node::OnBytes(TimePoint now, std::span<const uint8_t> bytes) {
+  if (!channel_up_) return;
+  counters_.bytes_received += bytes.size();
+  reader_.Feed(bytes);
+  bool any = false;
+  while (channel_up_) {
+    Result<wire::FrameView> frame = reader_.Next();
+    if (!frame.ok()) {
+      if (frame.status().code() != Code::kNotFound) Fail(now, frame.status());
+      break;
+    }
+    any = true;
+    ++counters_.frames_received;
+    HandleFrame(now, *frame);
+  }
+  if (!channel_up_ || !any) return;
+  ArmTimer(TimerId::kPeerDeadline, now + config_.heartbeat_interval * config_.dead_after_missed);
+  SendAckIfDue();
+}
+
+void Node::OnTimer(TimePoint now, TimerId id) {
+  switch (id) {
+    case TimerId::kStartup:
+      if (role_ == Role::kInit && !peer_.connected) {
+        BecomeActive(now, "no peer answered within the startup wait");
+      }
+      break;
+    case TimerId::kHeartbeat:
+      if (peer_.connected) SendHeartbeat();
+      SendAckIfDue();
+      ArmTimer(TimerId::kHeartbeat, now + config_.heartbeat_interval);
+      break;
+    case TimerId::kPeerDeadline:
+      if (channel_up_) {
+        ++counters_.peer_timeouts;
+        LoseChannel(
+            now, fmt::format("peer silent for {} heartbeat intervals", config_.dead_after_missed),
+            true);
+      }
+      break;
+    case TimerId::kBulkStep:
+      BulkStep(now);
+      break;
+    case TimerId::kWriteTimeouts:
+      write_timer_at_ = kNever;
+      counters_.replicated_failed += waiters_.Expire(now, &effects_.events);
+      ArmWriteTimer();
+      break;
+    case TimerId::kSwitchover:
+      if (switchover_pending_ != 0) {
+        // The peer may or may not have taken over; only a fresh connection and election can
+        // tell, so drop this one rather than guess.
+        switchover_pending_ = 0;
+        effects_.events.push_back(
+            SwitchoverCompleted{Timeout("the standby did not answer the switchover request")});
+        LoseChannel(now, "switchover request unanswered", true);
+      }
+      break;
+    case TimerId::kCount:
+      break;
+  }
+}
+
+void Node::Flush(TimePoint now) {
+  (void)now;
+  if (channel_up_) out_.CloseBatch(effects_.send);
+}
+
+void Node::Shutdown(TimePoint now) {
+  (void)now;
+  if (!channel_up_) return;
+  Send(wire::Goodbye{wire::GoodbyeReason::kShutdown, "node shutting down"});
+}
+
+// One handler per message type (pfsync style): `after_hello` says whether the type is valid only
+// once the peer has introduced itself. Decoding failures close the channel.
+void Node::HandleFrame(TimePoint now, const wire::FrameView& frame) {
+  using wire::Payload;
+  struct Slot {
+    bool after_hello;
+    void (*handle)(Node&, TimePoint, Payload);
+  };
+  static constexpr std::array<Slot, wire::kMaxMsgType + 1> kSlots = {{
+      /* 0: not a type */ {false, nullptr},
+      /* kHello: identity, role, GVN; the first frame of a connection */
+      {false, [](Node& n, TimePoint t,
+                 Payload p) { n.Dispatch(t, wire::DecodeHello(p), &Node::OnHello); }},
+      /* kHeartbeat: liveness, the peer's role and GVN */
+      {true, [](Node& n, TimePoint t,
+                Payload p) { n.Dispatch(t, wire::DecodeHeartbeat(p), &Node::OnHeartbeat); }},
+      /* kRecords: a batch of upserts and deletes of one table */
+      {true, [](Node& n, TimePoint t, Payload p) { n.OnRecords(t, p); }},
+      /* kBulkBegin: a bulk sync starts, records will carry its GVN */
+      {true, [](Node& n, TimePoint t,
+                Payload p) { n.Dispatch(t, wire::DecodeBulkBegin(p), &Node::OnBulkBegin); }},
+      /* kRecordEof: the bulk sync is complete */
+      {true, [](Node& n, TimePoint t,
+                Payload p) { n.Dispatch(t, wire::DecodeRecordEof(p), &Node::OnRecordEof); }},
+      /* kAck: the peer applied our frames up to a seq */
+      {true,
+       [](Node& n, TimePoint t, Payload p) { n.Dispatch(t, wire::DecodeAck(p), &Node::OnAck); }},
+      /* kSwitchoverRequest: the active hands its role to us */
+      {true,
+       [](Node& n, TimePoint t, Payload p) {
+         n.Dispatch(t, wire::DecodeSwitchoverRequest(p), &Node::OnSwitchoverRequest);
+       }},
+      /* kSwitchoverResponse: the standby's answer */
+      {true,
+       [](Node& n, TimePoint t, Payload p) {
+         n.Dispatch(t, wire::DecodeSwitchoverResponse(p), &Node::OnSwitchoverResponse);
+       }},
+      /* kSyncRequest: reconciliation (not spoken by protocol v1 nodes yet) */
+      {true, nullptr},
+      /* kSyncResponse: reconciliation (not spoken by protocol v1 nodes yet) */
+      {true, nullptr},
+      /* kGoodbye: the peer is shutting down; take over now */
+      {true, [](Node& n, TimePoint t,
+                Payload p) { n.Dispatch(t, wire::DecodeGoodbye(p), &Node::OnGoodbye); }},
+  }};
+  const Slot& slot = kSlots[static_cast<size_t>(frame.type)];
+  if (slot.handle == nullptr) {
+    Fail(now, ProtocolError(fmt::format("message type {} is not expected by this node",
+                                        static_cast<int>(frame.type))));
+    return;
+  }
+  if (slot.after_hello && !peer_.connected) {
+    Fail(now, ProtocolError("the peer sent a frame before its hello"));
+    return;
+  }
+  in_.applied_seq = frame.seq;
+  if (frame.type != wire::MsgType::kAck) in_.ack_due = true;
+  slot.handle(*this, now, frame.payload);
+}
+
+template <typename Message>
+void Node::Dispatch(TimePoint now, Result<Message> decoded,
+                    void (Node::*handler)(TimePoint, const Message&)) {
+  if (!decoded.ok()) {
+    Fail(now, decoded.status());
+    return;
+  }
+  (this->*handler)(now, decoded.value());
+}
+
+void Node::SendHello(TimePoint now) {
+  (void)now;
+  wire::Hello hello;
+  hello.node_id = config_.node_id;
+  hello.priority = config_.priority;
+  hello.role = static_cast<uint8_t>(role_);
+  hello.flags = config_.preempt ? 1 : 0;
+  hello.gvn = gvn_;
+  hello.active_since = role_ == Role::kActive ? static_cast<uint64_t>(active_since_.count()) : 0;
+  hello.config_digest = LimitsDigest(config_.limits);
+  hello.cluster = config_.cluster;
+  Send(hello);
+}
+
+void Node::SendHeartbeat() {
+  Send(wire::Heartbeat{static_cast<uint8_t>(role_), static_cast<uint8_t>(CurrentSync()), gvn_});
+}
+
+void Node::SendAckIfDue() {
+  if (!peer_.connected || !in_.ack_due) return;
+  in_.ack_due = false;
+  in_.acked_seq = in_.applied_seq;
+  Send(wire::Ack{in_.applied_seq});
+}
+
+bool Node::Outranks(uint8_t priority, NodeId id) const {
+  if (config_.priority != priority) return config_.priority > priority;
+  return config_.node_id > id;
+}
+
+void Node::ArmTimer(TimerId id, TimePoint deadline) {
+  effects_.timers.push_back(TimerRequest{id, deadline});
+}
+
+void Node::Log(Severity severity, std::string text) {
+  effects_.events.push_back(LogLine{severity, std::move(text)});
+}
+
+void Node::Fail(TimePoint now, Status error) {
+  ++counters_.protocol_errors;
+  Log(Severity::kError, "closing the sync channel: " + error.ToString());
+  LoseChannel(now, error.ToString(), true);
+}
+
+SyncState Node::CurrentSync() const {
+  if (bulk_.running) return SyncState::kBulkSending;
+  if (in_.bulk_receiving) return SyncState::kBulkReceiving;
+  return SyncState::kIdle;
+}
+
+NodeStatus Node::status() const {
+  NodeStatus s{};
+  s.node_id = config_.node_id;
+  s.role = role_;
+  s.sync = CurrentSync();
+  s.peer = peer_;
+  s.gvn = gvn_;
+  s.records = store_.records();
+  s.digest = store_.digest();
+  s.sync_done = bulk_.running ? bulk_.sent : in_.bulk_received;
+  s.sync_total = bulk_.running ? bulk_.total : in_.bulk_total;
+  s.unacked_bytes = channel_up_ ? out_.unacked_bytes() : 0;
+  return s;
+}
+
+}  // namespace hasync::core

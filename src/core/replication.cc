@@ -1,0 +1,222 @@
+// Replication: local writes, the incremental stream, bulk sync (seed 000, FIG. 2, 5B, 7, 12)
+// and acknowledgements.
+//
+// The active stamps every write with its GVN. A bulk sync raises the GVN above both nodes' and
+// walks version order restamping every record below it, so "done" is exactly "no record has
+// RVN < GVN" and a record written meanwhile (already stamped with the GVN) is sent once, by the
+// incremental stream, in order. The standby erases whatever the bulk did not touch once the EOF
+// arrives, which removes records deleted on the active while the two were apart.
+#include <algorithm>
+
+#include "core/node.h"
+#include "fmt/format.h"
+
+namespace hasync::core {
+
+WriteOutcome Node::Put(TimePoint now, std::string_view table, std::string_view key,
+                       std::string_view value, Durability durability, uint64_t token) {
+  return Write(now, wire::RecordOp::kUpsert, table, key, value, durability, token);
+}
+
+WriteOutcome Node::Erase(TimePoint now, std::string_view table, std::string_view key,
+                         Durability durability, uint64_t token) {
+  return Write(now, wire::RecordOp::kDelete, table, key, {}, durability, token);
+}
+
+bool Node::Replicating() const {
+  return role_ == Role::kActive && peer_.connected && peer_.role == Role::kStandby &&
+         (bulk_.running || bulk_.started) && !resync_needed_;
+}
+
+Status Node::CheckWritable(Durability durability) const {
+  if (role_ != Role::kActive) {
+    if (peer_.connected && peer_.role == Role::kActive) {
+      return NotActive(
+          fmt::format("node {} is standby; node {} is active", config_.node_id, peer_.node_id));
+    }
+    return NotActive(fmt::format("node {} is {}, not active", config_.node_id, RoleName(role_)));
+  }
+  if (switchover_pending_ != 0) return Unavailable("a switchover is in progress");
+  if (durability != Durability::kReplicated) return Status::Ok();
+  bool standby = peer_.connected && peer_.role == Role::kStandby;
+  if (!standby || !(bulk_.running || bulk_.started || resync_needed_)) {
+    return Unavailable("no standby is connected, so a replicated write cannot be confirmed");
+  }
+  if (waiters_.writes() >= config_.max_pending_writes) {
+    return Unavailable("too many replicated writes are waiting for the standby");
+  }
+  return Status::Ok();
+}
+
+WriteOutcome Node::Write(TimePoint now, wire::RecordOp op, std::string_view table_name,
+                         std::string_view key, std::string_view value, Durability durability,
+                         uint64_t token) {
+  Status ok = CheckWritable(durability);
+  Result<store::Table*> opened = ok.ok() ? store_.Open(table_name) : Result<store::Table*>(ok);
+  if (!opened.ok()) {
+    ++counters_.writes_refused;
+    return {opened.status(), false};
+  }
+  store::Table* table = opened.value();
+  if (op == wire::RecordOp::kUpsert) {
+    Status st = table->Upsert(key, value, gvn_, 0, config_.node_id);
+    if (!st.ok()) {
+      ++counters_.writes_refused;
+      return {st, false};
+    }
+  } else if (!table->Get(key)) {
+    return {NotFound(fmt::format("no record with that key in table '{}'", table_name)), false};
+  }
+  ++counters_.writes;
+  bool replicated = durability == Durability::kReplicated;
+  TimePoint deadline = now + config_.replicate_timeout;
+  if (!Replicating()) {
+    // Nobody to tell now; a later bulk sync brings the standby up to date (and sweeps the key).
+    if (op == wire::RecordOp::kDelete) table->Remove(key);
+    if (replicated) waiters_.AddUnsentWrite(token, deadline);
+  } else {
+    if (op == wire::RecordOp::kDelete) table->Erase(key, gvn_, 0, config_.node_id);
+    uint64_t seq = out_.Add(effects_.send, wire::SyncKind::kIncremental, table->name(),
+                            {op, key, value, gvn_, 0, config_.node_id});
+    ++counters_.records_sent;
+    if (op == wire::RecordOp::kDelete) waiters_.AddTombstone(seq, table, key, gvn_);
+    if (replicated) waiters_.AddWrite(seq, token, deadline);
+    if (out_.unacked_bytes() > config_.max_unacked_bytes) Overflowed(now);
+  }
+  if (replicated) ArmWriteTimer();
+  return {Status::Ok(), replicated};
+}
+
+void Node::Overflowed(TimePoint now) {
+  (void)now;
+  ++counters_.resyncs;
+  Log(Severity::kWarning,
+      fmt::format("standby fell behind ({} bytes unacknowledged); it will be resynchronised by "
+                  "a bulk sync once it drains",
+                  out_.unacked_bytes()));
+  resync_needed_ = true;
+  bulk_.running = false;
+  bulk_.eof_seq = 0;
+  peer_.in_sync = false;
+  ArmTimer(TimerId::kBulkStep, kNever);
+}
+
+void Node::MaybeStartBulkSync(TimePoint now) {
+  if (role_ == Role::kActive && peer_.connected && peer_.role == Role::kStandby && !bulk_.running &&
+      !bulk_.started && !resync_needed_) {
+    StartBulkSync(now);
+  }
+}
+
+void Node::StartBulkSync(TimePoint now) {
+  // Above both GVNs, so every record either node holds is below it (claims 2-4).
+  gvn_ = std::max(gvn_, peer_.gvn) + 1;
+  bulk_ = BulkSender();
+  bulk_.running = true;
+  bulk_.started = true;
+  bulk_.gvn = gvn_;
+  bulk_.total = store_.records();
+  bulk_.refilled = now;
+  resync_needed_ = false;
+  peer_.in_sync = false;
+  ++counters_.bulk_syncs_started;
+  Log(Severity::kInfo, fmt::format("bulk sync to node {} started: gvn {}, {} records",
+                                   peer_.node_id, gvn_, bulk_.total));
+  Send(wire::BulkBegin{wire::SyncKind::kBulk, gvn_, bulk_.total});
+  BulkStep(now);
+}
+
+// Tokens for --bulk-rate: refilled by elapsed time, at most 100 ms worth banked. Returns false
+// (and arms the step timer) when no record may be sent yet.
+bool Node::BulkBudget(TimePoint now, uint64_t* budget) {
+  *budget = config_.bulk_step_records;
+  if (config_.bulk_rate == 0) return true;
+  double rate = static_cast<double>(config_.bulk_rate);
+  double elapsed = std::chrono::duration<double>(now - bulk_.refilled).count();
+  bulk_.refilled = now;
+  bulk_.tokens = std::min(bulk_.tokens + elapsed * rate, std::max(rate / 10, 1.0));
+  if (bulk_.tokens < 1) {
+    auto wait = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(1 / rate));
+    ArmTimer(TimerId::kBulkStep, now + std::max<Duration>(wait, 10ms));
+    return false;
+  }
+  *budget = std::min<uint64_t>(*budget, static_cast<uint64_t>(bulk_.tokens));
+  return true;
+}
+
+void Node::BulkStep(TimePoint now) {
+  bulk_.blocked = false;
+  if (!bulk_.running) return;
+  uint64_t budget = 0;
+  if (out_.unacked_bytes() >= config_.bulk_window_bytes) {
+    bulk_.blocked = true;  // OnAck resumes
+    return;
+  }
+  if (!BulkBudget(now, &budget)) return;
+  uint64_t done = 0;
+  while (done < budget && bulk_.table < store_.table_count()) {
+    store::Table& table = store_.table_at(bulk_.table);
+    std::optional<store::RecordView> r = table.RestampOldest(bulk_.gvn, bulk_.gvn);
+    if (!r) {
+      ++bulk_.table;
+      continue;
+    }
+    wire::RecordOp op = r->tombstone ? wire::RecordOp::kDelete : wire::RecordOp::kUpsert;
+    uint64_t seq = out_.Add(effects_.send, wire::SyncKind::kBulk, table.name(),
+                            {op, r->key, r->value, r->rvn, r->stamp, r->origin});
+    if (r->tombstone) waiters_.AddTombstone(seq, &table, r->key, r->rvn);
+    ++done;
+    if (out_.unacked_bytes() >= config_.bulk_window_bytes) break;
+  }
+  bulk_.sent += done;
+  bulk_.tokens -= static_cast<double>(done);
+  counters_.records_sent += done;
+  out_.CloseBatch(effects_.send);
+  if (bulk_.table >= store_.table_count()) {
+    FinishBulkSync(now);
+  } else if (out_.unacked_bytes() >= config_.bulk_window_bytes) {
+    bulk_.blocked = true;
+  } else {
+    ArmTimer(TimerId::kBulkStep, now);  // yield to the driver, continue next turn
+  }
+}
+
+void Node::FinishBulkSync(TimePoint now) {
+  (void)now;
+  bulk_.running = false;
+  bulk_.eof_seq = Send(wire::RecordEof{wire::SyncKind::kBulk, bulk_.gvn, bulk_.sent});
+  // Replicated writes made while the standby waited for this resync are in it.
+  waiters_.AssignUnsent(bulk_.eof_seq);
+  Log(Severity::kInfo, fmt::format("bulk sync to node {} sent: {} records, gvn {}", peer_.node_id,
+                                   bulk_.sent, bulk_.gvn));
+}
+
+void Node::OnAck(TimePoint now, const wire::Ack& m) {
+  if (m.seq > out_.frames()) {
+    Fail(now, ProtocolError(fmt::format("ack for frame {}, only {} sent", m.seq, out_.frames())));
+    return;
+  }
+  out_.Acked(m.seq);
+  counters_.replicated_acked += waiters_.Acked(m.seq, &effects_.events);
+  ArmWriteTimer();
+  if (bulk_.eof_seq != 0 && m.seq >= bulk_.eof_seq && !peer_.in_sync) {
+    peer_.in_sync = true;
+    ++counters_.bulk_syncs_completed;
+    Log(Severity::kInfo, fmt::format("node {} is in sync", peer_.node_id));
+    MaybePreempt(now);
+  }
+  if (resync_needed_ && out_.unacked_bytes() <= config_.max_unacked_bytes / 2) {
+    StartBulkSync(now);
+  } else if (bulk_.blocked && out_.unacked_bytes() < config_.bulk_window_bytes) {
+    BulkStep(now);
+  }
+}
+
+void Node::ArmWriteTimer() {
+  TimePoint next = waiters_.next_deadline();
+  if (next == write_timer_at_) return;
+  write_timer_at_ = next;
+  ArmTimer(TimerId::kWriteTimeouts, next);
+}
+
+}  // namespace hasync::core
