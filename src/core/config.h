@@ -15,6 +15,10 @@ using Duration = std::chrono::nanoseconds;
 using TimePoint = std::chrono::nanoseconds;  // since an arbitrary, per-node epoch
 using namespace std::chrono_literals;
 
+// The most any node puts in one records batch before flushing it, whatever its tuning, so a
+// receiver can size its frame limit without knowing the sender's settings.
+inline constexpr size_t kMaxBatchBytes = 1u << 20;
+
 struct CoreConfig {
   NodeId node_id = 1;
   uint8_t priority = 100;  // higher wins the active role at start
@@ -26,7 +30,8 @@ struct CoreConfig {
   Duration startup_wait = 500ms;   // a node alone waits this long before it becomes active
 
   uint64_t bulk_rate = 0;                // records/s during bulk sync; 0 = unlimited
-  size_t max_batch_bytes = 256 * 1024;   // a records frame is flushed at this payload size
+  size_t max_batch_bytes = 256 * 1024;   // a records frame is flushed at this payload size;
+                                         // at most kMaxBatchBytes
   size_t bulk_window_bytes = 16u << 20;  // bulk sync pauses above this many unacked bytes
   size_t max_unacked_bytes = 64u << 20;  // past this the standby is resynchronised by bulk
   uint32_t bulk_step_records = 8192;     // records per bulk step before yielding
@@ -40,5 +45,10 @@ struct CoreConfig {
 // A hash of the limits both nodes must agree on (sent in the hello), or one node would refuse
 // records the other accepted.
 uint64_t LimitsDigest(const store::Limits& limits);
+
+// The largest frame a node accepts: the largest batch plus one maximal record, never under
+// 4 MiB. Both nodes derive it from the same limits (checked by LimitsDigest), so a batch one
+// sends the other always accepts.
+uint32_t MaxFrameBytes(const CoreConfig& config);
 
 }  // namespace hasync::core

@@ -4,23 +4,38 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <array>
 
 #include "fmt/format.h"
+#include "wire/record_batch.h"
 
 namespace hasync::core {
 
 uint64_t LimitsDigest(const store::Limits& limits) {
-  std::array<uint32_t, 3> fields = {limits.max_key_bytes, limits.max_value_bytes,
-                                    limits.max_table_name_bytes};
-  return XXH3_64bits(fields.data(), sizeof(fields));
+  // Little-endian bytes, so nodes of either byte order agree.
+  std::array<uint8_t, 12> bytes{};
+  uint32_t fields[] = {limits.max_key_bytes, limits.max_value_bytes, limits.max_table_name_bytes};
+  for (size_t f = 0; f < 3; ++f) {
+    for (size_t b = 0; b < 4; ++b) bytes[f * 4 + b] = static_cast<uint8_t>(fields[f] >> (8 * b));
+  }
+  return XXH3_64bits(bytes.data(), bytes.size());
+}
+
+uint32_t MaxFrameBytes(const CoreConfig& config) {
+  // A batch is flushed once it reaches max_batch_bytes, so it can exceed that by one entry.
+  size_t entry =
+      wire::kRecordEntryHeaderBytes + config.limits.max_key_bytes + config.limits.max_value_bytes;
+  size_t batch = 8 + config.limits.max_table_name_bytes + kMaxBatchBytes + entry;
+  size_t frame = wire::kFrameOverheadBytes + batch;
+  return static_cast<uint32_t>(std::max<size_t>(frame, wire::kDefaultMaxFrameBytes));
 }
 
 Node::Node(CoreConfig config)
     : config_(std::move(config)),
       store_(config_.limits),
-      reader_(wire::kDefaultMaxFrameBytes),
-      out_(config_.max_batch_bytes, &counters_) {}
+      reader_(MaxFrameBytes(config_)),
+      out_(std::min(config_.max_batch_bytes, kMaxBatchBytes), &counters_) {}
 
 void Node::Start(TimePoint now) {
   Log(Severity::kInfo, fmt::format("node {} starting (priority {}, cluster '{}')", config_.node_id,
@@ -34,7 +49,7 @@ void Node::OnChannelUp(TimePoint now) {
   channel_up_ = true;
   ++counters_.channels_up;
   peer_ = PeerView();
-  reader_ = wire::FrameReader(wire::kDefaultMaxFrameBytes);
+  reader_ = wire::FrameReader(MaxFrameBytes(config_));
   out_.Reset();
   in_.Reset();
   bulk_ = BulkSender();
@@ -192,14 +207,17 @@ void Node::Dispatch(TimePoint now, Result<Message> decoded,
 }
 
 void Node::SendHello(TimePoint now) {
-  (void)now;
   wire::Hello hello;
   hello.node_id = config_.node_id;
   hello.priority = config_.priority;
   hello.role = static_cast<uint8_t>(role_);
   hello.flags = config_.preempt ? 1 : 0;
   hello.gvn = gvn_;
-  hello.active_since = role_ == Role::kActive ? static_cast<uint64_t>(active_since_.count()) : 0;
+  hello.active_ms =
+      role_ == Role::kActive
+          ? static_cast<uint64_t>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(now - active_since_).count())
+          : 0;
   hello.config_digest = LimitsDigest(config_.limits);
   hello.cluster = config_.cluster;
   Send(hello);

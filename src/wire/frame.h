@@ -12,8 +12,13 @@
 // FrameReader never trusts the peer: a length under the minimum or over the configured maximum,
 // a bad checksum, non-zero flags or reserved bits, an unknown type, or a sequence number other
 // than the next expected one is an error value; after an error the reader stays failed.
+// Checks run in that order. The length is checked as soon as its 4 bytes arrive, before waiting
+// for the body, so a hostile length cannot make the reader buffer more than the maximum. The
+// checksum is checked before the other header fields: when it fails, those fields are noise, and
+// "checksum mismatch" is the honest diagnosis.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -24,8 +29,8 @@
 namespace hasync::wire {
 
 inline constexpr uint16_t kProtocolVersion = 1;
-inline constexpr size_t kFrameHeaderBytes = 16;   // length .. seq
-inline constexpr size_t kFrameTrailerBytes = 8;   // checksum
+inline constexpr size_t kFrameHeaderBytes = 16;  // length .. seq
+inline constexpr size_t kFrameTrailerBytes = 8;  // checksum
 inline constexpr size_t kFrameOverheadBytes = kFrameHeaderBytes + kFrameTrailerBytes;
 inline constexpr uint32_t kDefaultMaxFrameBytes = 4 * 1024 * 1024;  // whole frame, header included
 
@@ -53,40 +58,57 @@ struct FrameView {
 };
 
 // Error classes a FrameReader reports, counted separately for operators (pfsync style).
-enum class FrameError : uint8_t { kNone, kBadLength, kTooLarge, kBadChecksum, kBadHeader, kBadType, kBadSeq };
+enum class FrameError : uint8_t {
+  kNone,
+  kBadLength,
+  kTooLarge,
+  kBadChecksum,
+  kBadHeader,
+  kBadType,
+  kBadSeq
+};
 
 class FrameReader {
  public:
   explicit FrameReader(uint32_t max_frame_bytes = kDefaultMaxFrameBytes);
 
-  // Appends received bytes. Copies only what is needed to hold an incomplete frame.
+  // Appends received bytes (one copy into the reader's buffer; frames are then parsed in place,
+  // never copied again). The consumed prefix is dropped here, only once it is at least as large
+  // as what remains, so compaction costs O(1) per byte. A failed reader discards what it is fed.
   void Feed(std::span<const uint8_t> bytes);
 
   // The next complete frame; nullopt-like `Result` with kNotFound status when more bytes are
-  // needed; a kProtocol status (message says what is wrong) when the stream is malformed.
+  // needed; a kProtocol status (message says what is wrong) when the stream is malformed. Once
+  // failed, every call returns that same error.
   Result<FrameView> Next();
 
   FrameError last_error() const { return last_error_; }
-  // Bytes held waiting for the rest of a frame (bounded by max_frame_bytes).
-  size_t buffered() const;
+  // Bytes received but not yet returned as frames. Once Next() has returned kNotFound this is
+  // under max_frame_bytes (a partial frame whose length passed the check); a caller that feeds
+  // many frames without calling Next() in between holds them all, as it asked to.
+  size_t buffered() const { return buf_.size() - pos_; }
 
  private:
+  Result<FrameView> Fail(FrameError error, std::string message);
+
   uint32_t max_frame_bytes_;
   uint64_t expected_seq_ = 1;
   std::vector<uint8_t> buf_;
-  size_t pos_ = 0;
-  bool failed_ = false;
+  size_t pos_ = 0;  // start of the first byte not yet returned in a frame
+  Status error_;    // the first error; sticky
   FrameError last_error_ = FrameError::kNone;
 };
 
 // Appends frames to an output buffer. Begin() reserves the header, the caller appends the payload
-// with the helpers in codec.h, Finish() fills length and checksum. One frame open at a time.
+// with the helpers in codec.h, Finish() fills length and checksum. One frame open at a time:
+// Begin() while open, or Finish() while closed, is a caller bug and aborts. `out` must outlive
+// the writer; bytes already in it are left alone.
 class FrameWriter {
  public:
   explicit FrameWriter(std::vector<uint8_t>* out) : out_(out) {}
   void Begin(MsgType type, uint64_t seq);
   void Finish();
-  size_t open_payload_bytes() const;  // payload bytes appended since Begin()
+  size_t open_payload_bytes() const;  // payload bytes appended since Begin(); 0 when closed
   std::vector<uint8_t>& out() { return *out_; }
 
  private:

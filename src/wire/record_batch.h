@@ -1,15 +1,22 @@
 // Record batches: many upserts and deletes of one table in one kRecords frame.
 //
-// Payload: u8 kind (SyncKind), u8 reserved (0), u16 table name length, table name, u32 count,
-// then `count` entries, each:
-//   u8 op (1 upsert, 2 delete), u16 key length (>= 1), u32 value length (0 for a delete),
-//   u64 rvn, u64 stamp, u16 origin, key bytes, value bytes.
+// Payload (little-endian, no padding):
+//   0 u8 kind (SyncKind, 0..2) | 1 u8 reserved (0) | 2 u16 table name length n (1..limit)
+//   4 table name (printable ASCII 0x21..0x7e) | 4+n u32 count (<= max_records) | 8+n entries
+// Each entry, kRecordEntryHeaderBytes of header then the bytes:
+//   0 u8 op (1 upsert, 2 delete) | 1 u16 key length (1..max_key_bytes)
+//   3 u32 value length (<= max_value_bytes; 0 for a delete) | 7 u64 rvn | 15 u64 stamp
+//   23 u16 origin (any) | 25 key bytes | value bytes
+// The entries use up the payload exactly.
 //
 // The writer appends entries straight into the outgoing buffer (one memcpy of key and value per
-// record, no allocation). The decoder validates the whole batch before anyone applies a single
-// entry, so a malformed batch changes nothing.
+// record, no temporary; the buffer grows geometrically). It trusts its caller on limits and table
+// names (the store enforced them) and aborts only on what cannot be encoded at all: an empty key,
+// a delete with a value, Add or Finish outside Begin..Finish. The decoder validates the whole
+// batch before anyone applies a single entry, so a malformed batch changes nothing.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -77,7 +84,8 @@ class RecordBatch {
 
 Result<RecordBatch> DecodeRecordBatch(Payload p, const BatchLimits& limits);
 
-// Reads the entry at the start of `p` (already validated) and returns its total size.
+// Reads the entry at the start of `p` (already validated by DecodeRecordBatch) and returns its
+// total size. An entry that does not fit in `p` aborts: that is a caller bug, not peer input.
 size_t ReadValidatedEntry(Payload p, RecordEntry* out);
 
 template <typename Fn>

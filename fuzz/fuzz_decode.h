@@ -1,0 +1,82 @@
+// Shared by the fuzz targets: decode a payload with the decoder of its type and, when the decoder
+// accepts it, check that encoding the result gives back the very same bytes. A decoder that
+// accepted something it cannot reproduce has lost or reinterpreted a field; that traps like a
+// crash so libFuzzer keeps the input.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+
+#include "wire/frame.h"
+#include "wire/messages.h"
+#include "wire/record_batch.h"
+
+namespace hasync::wire::fuzz {
+
+// Small limits, so inputs of a few KiB reach every limit check.
+inline BatchLimits FuzzLimits() {
+  BatchLimits limits;
+  limits.max_key_bytes = 64;
+  limits.max_value_bytes = 512;
+  limits.max_table_name_bytes = 16;
+  limits.max_records = 256;
+  return limits;
+}
+
+inline void ExpectSameBytes(const std::vector<uint8_t>& frame, Payload payload) {
+  Payload again(frame.data() + kFrameHeaderBytes, frame.size() - kFrameOverheadBytes);
+  if (!std::equal(again.begin(), again.end(), payload.begin(), payload.end())) __builtin_trap();
+}
+
+template <typename Message>
+void CheckReencodes(const Result<Message>& decoded, Payload payload) {
+  if (!decoded.ok()) return;
+  std::vector<uint8_t> frame;
+  FrameWriter w(&frame);
+  Encode(w, 1, decoded.value());
+  ExpectSameBytes(frame, payload);
+}
+
+inline void CheckBatch(Payload payload) {
+  Result<RecordBatch> batch = DecodeRecordBatch(payload, FuzzLimits());
+  if (!batch.ok()) return;
+  std::vector<uint8_t> frame;
+  FrameWriter frames(&frame);
+  RecordBatchWriter writer(&frames);
+  writer.Begin(1, batch->kind(), batch->table());
+  batch->ForEach([&](const RecordEntry& e) { writer.Add(e); });
+  writer.Finish();
+  ExpectSameBytes(frame, payload);
+}
+
+inline void DecodeAny(MsgType type, Payload p) {
+  switch (type) {
+    case MsgType::kHello:
+      return CheckReencodes(DecodeHello(p), p);
+    case MsgType::kHeartbeat:
+      return CheckReencodes(DecodeHeartbeat(p), p);
+    case MsgType::kRecords:
+      return CheckBatch(p);
+    case MsgType::kBulkBegin:
+      return CheckReencodes(DecodeBulkBegin(p), p);
+    case MsgType::kRecordEof:
+      return CheckReencodes(DecodeRecordEof(p), p);
+    case MsgType::kAck:
+      return CheckReencodes(DecodeAck(p), p);
+    case MsgType::kSwitchoverRequest:
+      return CheckReencodes(DecodeSwitchoverRequest(p), p);
+    case MsgType::kSwitchoverResponse:
+      return CheckReencodes(DecodeSwitchoverResponse(p), p);
+    case MsgType::kSyncRequest:
+      return CheckReencodes(DecodeSyncRequest(p), p);
+    case MsgType::kSyncResponse:
+      return CheckReencodes(DecodeSyncResponse(p), p);
+    case MsgType::kGoodbye:
+      return CheckReencodes(DecodeGoodbye(p), p);
+  }
+  __builtin_trap();  // the reader returned a type it should have rejected
+}
+
+}  // namespace hasync::wire::fuzz

@@ -1,0 +1,104 @@
+// Helpers for the wire tests: a valid frame of every type, raw frames with chosen header fields,
+// and the payload of a single frame.
+#pragma once
+
+#include <xxhash.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "wire/codec.h"
+#include "wire/frame.h"
+#include "wire/messages.h"
+#include "wire/record_batch.h"
+
+namespace hasync::wire::testing {
+
+using Bytes = std::vector<uint8_t>;
+
+// Recomputes the checksum of the single frame in `frame` after a test edited its header or
+// payload, so that the reader gets past the checksum to the check under test.
+inline void Reseal(Bytes& frame) {
+  size_t end = frame.size() - kFrameTrailerBytes;
+  StoreLE<uint64_t>(frame.data() + end, XXH3_64bits(frame.data() + 4, end - 4));
+}
+
+// A frame with any header values (valid checksum), for the checks FrameWriter cannot produce.
+inline Bytes RawFrame(uint8_t type, uint64_t seq, const Bytes& payload = {}, uint8_t flags = 0,
+                      uint16_t reserved = 0) {
+  Bytes f;
+  PutLE<uint32_t>(f, static_cast<uint32_t>(20 + payload.size()));
+  PutLE<uint8_t>(f, type);
+  PutLE<uint8_t>(f, flags);
+  PutLE<uint16_t>(f, reserved);
+  PutLE<uint64_t>(f, seq);
+  f.insert(f.end(), payload.begin(), payload.end());
+  PutLE<uint64_t>(f, 0);
+  Reseal(f);
+  return f;
+}
+
+// The payload of the single frame in `frame`.
+inline Bytes PayloadOf(const Bytes& frame) {
+  return Bytes(frame.begin() + kFrameHeaderBytes, frame.end() - kFrameTrailerBytes);
+}
+
+template <typename Message>
+Bytes EncodeOne(const Message& m, uint64_t seq = 1) {
+  Bytes out;
+  FrameWriter w(&out);
+  Encode(w, seq, m);
+  return out;
+}
+
+inline Bytes SampleBatch(uint64_t seq, int entries) {
+  Bytes out;
+  FrameWriter frames(&out);
+  RecordBatchWriter batch(&frames);
+  batch.Begin(seq, SyncKind::kIncremental, "sessions");
+  for (int i = 0; i < entries; ++i) {
+    std::string key = "key-" + std::to_string(i);
+    RecordOp op = i % 3 == 2 ? RecordOp::kDelete : RecordOp::kUpsert;
+    std::string value = op == RecordOp::kDelete ? "" : std::string(10 + i, 'v');
+    batch.Add(RecordEntry{op, key, value, 100u + i, 5000u + i, 1});
+  }
+  batch.Finish();
+  return out;
+}
+
+// One valid frame of every message type, in MsgType order, numbered first_seq, first_seq+1, ...
+inline std::vector<Bytes> SampleFrames(uint64_t first_seq = 1) {
+  uint64_t s = first_seq;
+  Hello hello;
+  hello.node_id = 2;
+  hello.priority = 100;
+  hello.role = 1;
+  hello.flags = kHelloFlagPreempt;
+  hello.gvn = 77;
+  hello.active_ms = 123456;
+  hello.config_digest = 0xfeedfacecafebeef;
+  hello.cluster = "fw-pair-a";
+  std::vector<Bytes> frames;
+  frames.push_back(EncodeOne(hello, s++));
+  frames.push_back(EncodeOne(Heartbeat{2, 2, 99}, s++));
+  frames.push_back(SampleBatch(s++, 5));
+  frames.push_back(EncodeOne(BulkBegin{SyncKind::kBulk, 500, 1200}, s++));
+  frames.push_back(EncodeOne(RecordEof{SyncKind::kBulk, 500, 1199}, s++));
+  frames.push_back(EncodeOne(Ack{41}, s++));
+  frames.push_back(EncodeOne(SwitchoverRequest{9, 600}, s++));
+  frames.push_back(EncodeOne(SwitchoverResponse{9, false, SwitchoverRefusal::kNotInSync}, s++));
+  frames.push_back(EncodeOne(SyncRequest{SyncKind::kReconcile, 700}, s++));
+  frames.push_back(EncodeOne(SyncResponse{SyncKind::kReconcile, true, 700}, s++));
+  frames.push_back(EncodeOne(Goodbye{GoodbyeReason::kShutdown, "node shutting down"}, s++));
+  return frames;
+}
+
+inline Bytes Concat(const std::vector<Bytes>& parts) {
+  Bytes all;
+  for (const Bytes& p : parts) all.insert(all.end(), p.begin(), p.end());
+  return all;
+}
+
+}  // namespace hasync::wire::testing
