@@ -1,0 +1,147 @@
+#include "cli/commands.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "cli/client.h"
+#include "cli/format.h"
+#include "daemon/encoding.h"
+
+namespace hasync::cli {
+
+namespace {
+
+using nlohmann::json;
+
+json Request(const Invocation& in) {
+  json r = {{"cmd", in.command}};
+  if (in.command == "put" || in.command == "get" || in.command == "del") {
+    r["table"] = in.table;
+    daemon::SetBytes(r, "key", in.key);
+  }
+  if (in.command == "put") daemon::SetBytes(r, "value", in.value);
+  if (in.command == "put" || in.command == "del") r["replicated"] = in.replicated;
+  if ((in.command == "digest" || in.command == "dump") && !in.table.empty()) r["table"] = in.table;
+  if (in.command == "load") {
+    r["table"] = in.table;
+    r["count"] = in.count;
+    r["value_size"] = in.value_size;
+    r["prefix"] = in.prefix;
+  }
+  return r;
+}
+
+void PrintJson(const json& response) {
+  fmt::print("{}\n", response.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+int PrintError(const json& response) {
+  fmt::print(stderr, "hasyncctl: {} ({})\n", response.value("error", "unknown error"),
+             response.value("code", "?"));
+  return kExitError;
+}
+
+void PrintHuman(const Invocation& in, const json& response) {
+  if (in.command == "status") {
+    fmt::print("{}\n", FormatStatus(response));
+  } else if (in.command == "get") {
+    std::string value = RawValue(response);
+    std::fwrite(value.data(), 1, value.size(), stdout);
+    std::fputc('\n', stdout);
+  } else if (in.command == "load") {
+    fmt::print("{}\n", FormatLoad(response));
+  } else if (in.command == "digest") {
+    fmt::print("{}\n", FormatDigest(response));
+  } else if (in.command == "metrics") {
+    fmt::print("{}", response.value("text", ""));
+  } else if (in.command == "switchover") {
+    fmt::print("switchover complete\n");
+  }
+}
+
+int Dump(const Invocation& in, ControlClient& client) {
+  Status sent = client.Send(Request(in));
+  if (!sent.ok()) {
+    fmt::print(stderr, "hasyncctl: {}\n", sent.message());
+    return kExitUsage;
+  }
+  while (true) {
+    Result<json> line = client.Read();
+    if (!line.ok()) {
+      fmt::print(stderr, "hasyncctl: {}\n", line.status().message());
+      return kExitUsage;
+    }
+    if (line->contains("ok") && !line->value("ok", false)) return PrintError(*line);
+    if (in.json) PrintJson(*line);
+    if (line->value("end", false)) return kExitOk;
+    if (!in.json) fmt::print("{}\n", FormatRecord(*line));
+  }
+}
+
+// Does `status` satisfy the wait? Fills `why` with what is still missing.
+bool WaitSatisfied(const Invocation& in, const json& status, std::string* why) {
+  std::string role = status.value("role", "");
+  if (!in.wait_role.empty() && role != in.wait_role) {
+    *why = fmt::format("node {} is {}", status.value("node_id", 0), role);
+    return false;
+  }
+  if (in.wait_in_sync) {
+    json peer = status.value("peer", json::object());
+    if (peer.value("state", "") != "up" || !peer.value("in_sync", false) ||
+        status.value("sync", "") != "idle") {
+      *why = fmt::format("node {} does not report its peer in sync (peer {}, sync {})",
+                         status.value("node_id", 0), peer.value("state", "?"),
+                         status.value("sync", "?"));
+      return false;
+    }
+  }
+  return true;
+}
+
+int Wait(const Invocation& in) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(in.timeout_ms);
+  std::string why = "no answer yet";
+  while (true) {
+    // Reconnect each round: the daemon may be starting or restarting while we wait.
+    Result<ControlClient> client = ControlClient::Connect(in.control);
+    Result<json> status =
+        client.ok() ? client.value().Call(json{{"cmd", "status"}}) : Result<json>(client.status());
+    if (!status.ok()) {
+      why = status.status().message();
+    } else if (WaitSatisfied(in, *status, &why)) {
+      if (in.json) PrintJson(*status);
+      if (!in.json) fmt::print("{}\n", FormatStatus(*status));
+      return kExitOk;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  fmt::print(stderr, "hasyncctl: timed out after {} ms: {}\n", in.timeout_ms, why);
+  return kExitError;
+}
+
+}  // namespace
+
+int RunCommand(const Invocation& in) {
+  if (in.command == "wait") return Wait(in);
+  Result<ControlClient> client = ControlClient::Connect(in.control);
+  if (!client.ok()) {
+    fmt::print(stderr, "hasyncctl: {}\n", client.status().message());
+    return kExitUsage;
+  }
+  if (in.command == "dump") return Dump(in, client.value());
+  Result<json> response = client.value().Call(Request(in));
+  if (!response.ok()) {
+    fmt::print(stderr, "hasyncctl: {}\n", response.status().message());
+    return kExitUsage;
+  }
+  if (in.json) PrintJson(*response);
+  if (!response->value("ok", false)) return in.json ? kExitError : PrintError(*response);
+  if (!in.json) PrintHuman(in, *response);
+  return kExitOk;
+}
+
+}  // namespace hasync::cli

@@ -1,0 +1,32 @@
+// What hasyncctl was asked to do, and doing it. Exit codes: 0 success, 1 the daemon answered
+// with an error (or a wait timed out), 2 a usage or connection error.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace hasync::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitUsage = 2;
+
+struct Invocation {
+  std::string control = "/run/hasync/hasyncd.sock";
+  std::string command;  // status, put, get, del, load, digest, dump, switchover, metrics, wait
+  bool json = false;    // print the daemon's JSON
+  std::string table;
+  std::string key;
+  std::string value;
+  bool replicated = false;
+  uint64_t count = 0;
+  uint32_t value_size = 0;
+  std::string prefix = "key-";
+  std::string wait_role;  // wait: active|standby|init; empty = any
+  bool wait_in_sync = false;
+  uint64_t timeout_ms = 5000;
+};
+
+int RunCommand(const Invocation& invocation);
+
+}  // namespace hasync::cli

@@ -1,0 +1,78 @@
+#include "cli/format.h"
+
+#include <fmt/format.h>
+
+#include "daemon/encoding.h"
+
+namespace hasync::cli {
+
+namespace {
+
+using nlohmann::json;
+
+// A field as text: strings bare, numbers and booleans as JSON, missing as "?".
+std::string Field(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return "?";
+  if (it->is_string()) return it->get<std::string>();
+  return it->dump();
+}
+
+std::string BytesField(const json& j, const std::string& name) {
+  if (auto it = j.find(name); it != j.end() && it->is_string()) return it->get<std::string>();
+  if (auto it = j.find(name + "_base64"); it != j.end() && it->is_string()) {
+    return "base64:" + it->get<std::string>();
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string FormatStatus(const json& s) {
+  std::string peer = "peer down";
+  if (auto p = s.find("peer"); p != s.end() && p->is_object()) {
+    if (p->value("state", "") == "up") {
+      // in_sync is the active's view of its standby; a standby has nothing to say about it.
+      std::string sync;
+      if (s.value("role", "") == "active") {
+        sync = p->value("in_sync", false) ? ", in sync" : ", not in sync";
+      }
+      peer = fmt::format("peer {} up ({}{})", Field(*p, "node_id"), Field(*p, "role"), sync);
+    }
+  }
+  std::string sync = Field(s, "sync");
+  if (sync != "idle") {
+    if (auto progress = s.find("sync_progress"); progress != s.end() && progress->is_object()) {
+      sync += fmt::format(" {}/{}", Field(*progress, "done"), Field(*progress, "total"));
+    }
+  }
+  std::string line = fmt::format("node {}: {}, {}, sync {}, gvn {}, {} records, digest {}",
+                                 Field(s, "node_id"), Field(s, "role"), peer, sync, Field(s, "gvn"),
+                                 Field(s, "records"), Field(s, "digest"));
+  uint64_t unacked = s.value("unacked_bytes", uint64_t{0});
+  if (unacked > 0) line += fmt::format(", {} bytes unacked", unacked);
+  return line;
+}
+
+std::string FormatLoad(const json& r) {
+  double seconds = r.value("seconds", 0.0);
+  uint64_t count = r.value("count", uint64_t{0});
+  std::string rate = seconds > 0 ? fmt::format(" ({:.0f} records/s)", count / seconds) : "";
+  return fmt::format("loaded {} records in {:.2f} s{}", count, seconds, rate);
+}
+
+std::string FormatDigest(const json& r) {
+  return fmt::format("digest {}, {} records", Field(r, "digest"), Field(r, "records"));
+}
+
+std::string FormatRecord(const json& r) {
+  return fmt::format("{}\t{}\t{}", BytesField(r, "table"), BytesField(r, "key"),
+                     BytesField(r, "value"));
+}
+
+std::string RawValue(const json& r) {
+  Result<std::string> value = daemon::GetBytes(r, "value");
+  return value.ok() ? value.value() : std::string();
+}
+
+}  // namespace hasync::cli

@@ -1,0 +1,22 @@
+// Human-readable one-liners for hasyncctl's answers (--json prints the daemon's JSON instead).
+// Each takes a successful response object; a missing field prints as "?" rather than failing,
+// so an older or newer daemon still gets a readable answer.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace hasync::cli {
+
+// "node 1: active, peer 2 up (standby, in sync), sync idle, gvn 3, 100000 records, digest 9f..."
+std::string FormatStatus(const nlohmann::json& status);
+// "loaded 200000 records in 1.52 s (131579 records/s)"
+std::string FormatLoad(const nlohmann::json& response);
+// "digest 9f86d081884c7d65, 100000 records"
+std::string FormatDigest(const nlohmann::json& response);
+// "nat<TAB>10.0.0.1:1234<TAB>198.51.100.7:40000"; bytes that are not UTF-8 as "base64:..."
+std::string FormatRecord(const nlohmann::json& record);
+// The value of a get response as raw bytes (decoded from value_base64 when needed).
+std::string RawValue(const nlohmann::json& response);
+
+}  // namespace hasync::cli

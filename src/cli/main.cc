@@ -1,0 +1,64 @@
+// hasyncctl: talks to a running hasyncd over its control socket.
+//
+//   hasyncctl [--control PATH] status|put|get|del|load|digest|dump|switchover|metrics|wait ...
+//
+// Exit status: 0 success, 1 the daemon answered with an error (or a wait timed out), 2 usage or
+// connection error.
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using hasync::cli::Invocation;
+  CLI::App app("hasyncctl: control a running hasyncd", "hasyncctl");
+  app.require_subcommand(1);
+  Invocation in;
+  app.add_option("-s,--control", in.control, "hasyncd's control socket")
+      ->envname("HASYNC_CONTROL")
+      ->capture_default_str();
+
+  auto add = [&](const char* name, const char* help, bool reads) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    sub->callback([&in, name] { in.command = name; });
+    if (reads) sub->add_flag("--json", in.json, "print the daemon's JSON response");
+    return sub;
+  };
+  add("status", "role, peer, sync state, records and digest", true);
+  CLI::App* put = add("put", "write a record (on the active)", false);
+  put->add_option("table", in.table)->required();
+  put->add_option("key", in.key)->required();
+  put->add_option("value", in.value)->required();
+  put->add_flag("--replicated", in.replicated, "return once the standby has it");
+  CLI::App* get = add("get", "read a record", true);
+  get->add_option("table", in.table)->required();
+  get->add_option("key", in.key)->required();
+  CLI::App* del = add("del", "delete a record (on the active)", false);
+  del->add_option("table", in.table)->required();
+  del->add_option("key", in.key)->required();
+  del->add_flag("--replicated", in.replicated, "return once the standby has it");
+  CLI::App* load = add("load", "write COUNT generated records (benchmarks, demos)", true);
+  load->add_option("table", in.table)->required();
+  load->add_option("--count", in.count)->required();
+  load->add_option("--value-size", in.value_size)->required();
+  load->add_option("--prefix", in.prefix, "key prefix")->capture_default_str();
+  CLI::App* digest = add("digest", "digest of all tables, or of one", true);
+  digest->add_option("table", in.table);
+  CLI::App* dump = add("dump", "print every record, of all tables or one", true);
+  dump->add_option("table", in.table);
+  add("switchover", "hand the active role to the in-sync standby", false);
+  add("metrics", "the Prometheus metrics text", false);
+  CLI::App* wait = add("wait", "wait until the node reaches a state", true);
+  wait->add_option("--role", in.wait_role, "active, standby or init")
+      ->check(CLI::IsMember({"active", "standby", "init"}));
+  wait->add_flag("--in-sync", in.wait_in_sync,
+                 "until the peer is up, in sync and no bulk sync runs");
+  wait->add_option("--timeout-ms", in.timeout_ms)->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? hasync::cli::kExitOk : hasync::cli::kExitUsage;
+  }
+  return hasync::cli::RunCommand(in);
+}

@@ -1,0 +1,196 @@
+#include "daemon/config.h"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "net/driver_options.h"
+#include "net/endpoint.h"
+
+namespace hasync::daemon {
+
+namespace {
+
+template <typename T>
+Status Int(const toml::node& n, int64_t min, int64_t max, T* out) {
+  std::optional<int64_t> v = n.value_exact<int64_t>();
+  if (!v) return InvalidArgument("expected an integer");
+  if (*v < min || *v > max) return InvalidArgument(fmt::format("must be {}..{}", min, max));
+  *out = static_cast<T>(*v);
+  return Status::Ok();
+}
+
+Status Millis(const toml::node& n, int64_t min, std::chrono::milliseconds* out) {
+  int64_t ms = 0;
+  Status s = Int(n, min, int64_t{24} * 3600 * 1000, &ms);
+  if (s.ok()) *out = std::chrono::milliseconds(ms);
+  return s;
+}
+
+Status Str(const toml::node& n, std::string* out) {
+  std::optional<std::string> v = n.value_exact<std::string>();
+  if (!v) return InvalidArgument("expected a string");
+  *out = std::move(*v);
+  return Status::Ok();
+}
+
+Status Bool(const toml::node& n, bool* out) {
+  std::optional<bool> v = n.value_exact<bool>();
+  if (!v) return InvalidArgument("expected true or false");
+  *out = *v;
+  return Status::Ok();
+}
+
+// "/path/script" or ["/path/script", "first-arg", ...]; "" disables.
+Status Cmd(const toml::node& n, Command* out) {
+  out->clear();
+  if (std::optional<std::string> path = n.value_exact<std::string>()) {
+    if (!path->empty()) out->push_back(std::move(*path));
+    return Status::Ok();
+  }
+  const toml::array* array = n.as_array();
+  if (array == nullptr) return InvalidArgument("expected a path or an array of strings");
+  for (const toml::node& element : *array) {
+    std::optional<std::string> arg = element.value_exact<std::string>();
+    if (!arg) return InvalidArgument("every element must be a string");
+    out->push_back(std::move(*arg));
+  }
+  if (!out->empty() && (*out)[0].empty()) return InvalidArgument("the program path is empty");
+  return Status::Ok();
+}
+
+using N = const toml::node&;  // short names keep the table below readable
+using C = DaemonConfig*;
+using Setter = Status (*)(N, C);
+struct Key {
+  std::string_view section;
+  std::string_view name;
+  Setter set;
+};
+
+// Every key hasyncd understands; etc/hasyncd.toml explains each one.
+constexpr std::array kKeys = {
+    Key{"node", "id", [](N n, C c) { return Int(n, 1, 65535, &c->node.node_id); }},
+    Key{"node", "priority", [](N n, C c) { return Int(n, 0, 255, &c->node.priority); }},
+    Key{"node", "cluster", [](N n, C c) { return Str(n, &c->node.cluster); }},
+    Key{"node", "preempt", [](N n, C c) { return Bool(n, &c->node.preempt); }},
+    Key{"sync", "listen", [](N n, C c) { return Str(n, &c->node.listen); }},
+    Key{"sync", "peer", [](N n, C c) { return Str(n, &c->node.peer); }},
+    Key{"sync", "peer_id", [](N n, C c) { return Int(n, 1, 65535, &c->node.peer_id); }},
+    Key{"sync", "heartbeat_interval_ms",
+        [](N n, C c) { return Millis(n, 1, &c->node.heartbeat_interval); }},
+    Key{"sync", "dead_after_missed",
+        [](N n, C c) { return Int(n, 1, 1000, &c->node.dead_after_missed); }},
+    Key{"sync", "startup_wait_ms", [](N n, C c) { return Millis(n, 0, &c->node.startup_wait); }},
+    Key{"sync", "replicate_timeout_ms",
+        [](N n, C c) { return Millis(n, 1, &c->node.replicate_timeout); }},
+    Key{"sync", "bulk_rate", [](N n, C c) { return Int(n, 0, INT64_MAX, &c->node.bulk_rate); }},
+    Key{"sync", "max_unacked_bytes",
+        [](N n, C c) { return Int(n, 1 << 20, INT64_MAX, &c->node.max_unacked_bytes); }},
+    Key{"limits", "max_key_bytes",
+        [](N n, C c) { return Int(n, 1, 65535, &c->node.max_key_bytes); }},
+    Key{"limits", "max_value_bytes",
+        [](N n, C c) { return Int(n, 1, 16 << 20, &c->node.max_value_bytes); }},
+    Key{"limits", "max_tables", [](N n, C c) { return Int(n, 1, 1 << 20, &c->node.max_tables); }},
+    Key{"control", "socket", [](N n, C c) { return Str(n, &c->control_socket); }},
+    Key{"control", "mode", [](N n, C c) { return Int(n, 0, 0777, &c->control_mode); }},
+    Key{"notify", "notify_active", [](N n, C c) { return Cmd(n, &c->notify.on_active); }},
+    Key{"notify", "notify_standby", [](N n, C c) { return Cmd(n, &c->notify.on_standby); }},
+    Key{"notify", "notify", [](N n, C c) { return Cmd(n, &c->notify.on_any); }},
+    Key{"metrics", "listen", [](N n, C c) { return Str(n, &c->metrics_listen); }},
+    Key{"log", "level", [](N n, C c) { return Str(n, &c->log_level); }},
+};
+
+std::string Where(std::string_view source, const toml::source_region& region) {
+  return fmt::format("{}:{}:{}", source, region.begin.line, region.begin.column);
+}
+
+bool IsSection(std::string_view name) {
+  for (const Key& key : kKeys) {
+    if (key.section == name) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<DaemonConfig> ParseConfig(std::string_view text, std::string_view source) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(fmt::format("{}: {}", Where(source, e.source()), e.description()));
+  }
+  DaemonConfig config;
+  for (auto&& [section_key, section] : root) {
+    std::string_view section_name = section_key.str();
+    const toml::table* table = section.as_table();
+    if (table == nullptr || !IsSection(section_name)) {
+      return InvalidArgument(fmt::format(
+          "{}: unknown section [{}] (sections: node, sync, limits, control, notify, metrics, log)",
+          Where(source, section_key.source()), section_name));
+    }
+    for (auto&& [key, value] : *table) {
+      const Key* known = nullptr;
+      for (const Key& candidate : kKeys) {
+        if (candidate.section == section_name && candidate.name == key.str()) known = &candidate;
+      }
+      if (known == nullptr) {
+        return InvalidArgument(fmt::format("{}: unknown key '{}' in [{}]",
+                                           Where(source, key.source()), key.str(), section_name));
+      }
+      Status set = known->set(value, &config);
+      if (!set.ok()) {
+        return InvalidArgument(fmt::format("{}: {}.{}: {}", Where(source, value.source()),
+                                           section_name, key.str(), set.message()));
+      }
+    }
+  }
+  return config;
+}
+
+Result<DaemonConfig> LoadConfigFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return IoError(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+  std::ostringstream text;
+  text << file.rdbuf();
+  return ParseConfig(text.str(), path);
+}
+
+void ApplyOverrides(const Overrides& o, DaemonConfig* c) {
+  if (o.node_id) c->node.node_id = *o.node_id;
+  if (o.peer_id) c->node.peer_id = *o.peer_id;
+  if (o.priority) c->node.priority = *o.priority;
+  if (o.cluster) c->node.cluster = *o.cluster;
+  if (o.preempt) c->node.preempt = *o.preempt;
+  if (o.listen) c->node.listen = *o.listen;
+  if (o.peer) c->node.peer = *o.peer;
+  if (o.control) c->control_socket = *o.control;
+  if (o.bulk_rate) c->node.bulk_rate = *o.bulk_rate;
+  if (o.metrics_listen) c->metrics_listen = *o.metrics_listen;
+  if (o.log_level) c->log_level = *o.log_level;
+}
+
+Status Validate(const DaemonConfig& c) {
+  Result<net::NodeDriver::Options> driver = net::MakeDriverOptions(c.node);
+  if (!driver.ok()) return driver.status();
+  if (c.control_socket.empty()) return InvalidArgument("control socket: must be a path");
+  if (!c.metrics_listen.empty()) {
+    Result<asio::ip::tcp::endpoint> metrics = net::ParseEndpoint(c.metrics_listen);
+    if (!metrics.ok()) return InvalidArgument("metrics listen: " + metrics.status().message());
+  }
+  static constexpr std::array<std::string_view, 7> kLevels = {"trace", "debug",    "info", "warn",
+                                                              "error", "critical", "off"};
+  for (std::string_view level : kLevels) {
+    if (c.log_level == level) return Status::Ok();
+  }
+  return InvalidArgument(fmt::format(
+      "log level: '{}' is not one of trace, debug, info, warn, error, critical, off", c.log_level));
+}
+
+}  // namespace hasync::daemon

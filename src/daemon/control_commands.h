@@ -1,0 +1,36 @@
+// ControlCommands: carries out control requests (control_protocol.h) on the running node.
+//
+// Reads (status, get, digest, dump, metrics) are answered at once from the node's state.
+// Writes go through the driver and are answered when the write is applied, or acknowledged by
+// the standby for "replicated": true. A switchover is answered when it completes. `load`
+// writes at most kLoadChunk records or for kLoadTurn per io turn, so heartbeats and acks keep
+// flowing while it runs (even in a debug build), and pauses while the standby holds more than
+// half the unacked-bytes bound, so a load does not by itself force a resync.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <chrono>
+#include <string_view>
+
+#include "daemon/control_server.h"
+#include "net/node_driver.h"
+
+namespace hasync::daemon {
+
+class ControlCommands {
+ public:
+  static constexpr uint64_t kLoadChunk = 4096;
+  static constexpr std::chrono::milliseconds kLoadTurn{5};
+
+  // `io` and `driver` must outlive this object.
+  ControlCommands(asio::io_context& io, net::NodeDriver& driver);
+
+  // A ControlServer::Handler.
+  void Handle(std::string_view line, ControlServer::Reply reply);
+
+ private:
+  asio::io_context& io_;
+  net::NodeDriver& driver_;
+};
+
+}  // namespace hasync::daemon

@@ -1,0 +1,82 @@
+#include "daemon/daemon.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <optional>
+
+#include "daemon/control_commands.h"
+#include "daemon/control_server.h"
+#include "daemon/metrics.h"
+#include "daemon/metrics_server.h"
+#include "daemon/notify.h"
+#include "net/driver_options.h"
+#include "net/endpoint.h"
+#include "net/node_driver.h"
+
+namespace hasync::daemon {
+
+namespace {
+
+constexpr std::chrono::milliseconds kGoodbyeTimeout{500};
+
+}  // namespace
+
+Status RunDaemon(const DaemonConfig& config) {
+  Result<net::NodeDriver::Options> options = net::MakeDriverOptions(config.node);
+  if (!options.ok()) return options.status();
+  // Sockets are written with MSG_NOSIGNAL, but a notify script's pipes or a library may not be.
+  signal(SIGPIPE, SIG_IGN);
+
+  asio::io_context io;
+  net::NodeDriver driver(io, std::move(options).value());
+  NotifyRunner notify(io, config.notify);
+  driver.OnRoleChange([&](const core::RoleChanged& change) {
+    notify.RoleChanged(change.to, config.node.node_id, change.reason);
+  });
+
+  ControlCommands commands(io, driver);
+  ControlServer control(io, config.control_socket, config.control_mode,
+                        [&](std::string_view line, ControlServer::Reply reply) {
+                          commands.Handle(line, std::move(reply));
+                        });
+  std::optional<MetricsServer> metrics;
+  if (!config.metrics_listen.empty()) {
+    metrics.emplace(io, *net::ParseEndpoint(config.metrics_listen), [&driver] {
+      return FormatMetrics(driver.node().status(), driver.node().counters());
+    });
+  }
+
+  // The control socket first: if another daemon owns it, this one must not join the pair.
+  Status started = control.Start();
+  if (started.ok() && metrics) started = metrics->Start();
+  if (started.ok()) started = driver.Start();
+  if (!started.ok()) return started;
+  spdlog::info("hasyncd: node {} (priority {}, cluster '{}') running", config.node.node_id,
+               config.node.priority, config.node.cluster);
+
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  bool stopping = false;
+  std::function<void(asio::error_code, int)> on_signal = [&](asio::error_code ec, int signo) {
+    if (ec) return;
+    if (stopping) {
+      spdlog::warn("hasyncd: second signal, stopping now");
+      io.stop();
+      return;
+    }
+    stopping = true;
+    spdlog::info("hasyncd: signal {}, handing over and stopping", signo);
+    control.Stop();
+    if (metrics) metrics->Stop();
+    driver.Shutdown(kGoodbyeTimeout, [&] { io.stop(); });
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
+  io.run();
+  spdlog::info("hasyncd: stopped");
+  return Status::Ok();
+}
+
+}  // namespace hasync::daemon

@@ -1,0 +1,79 @@
+#include "net/driver_options.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "net/endpoint.h"
+
+namespace hasync::net {
+
+namespace {
+
+constexpr uint32_t kMaxKeyBytes = 65535;         // the wire carries key lengths as u16
+constexpr uint32_t kMaxValueBytes = 16u << 20;   // and values up to 16 MiB
+constexpr uint64_t kMinUnackedBytes = 1u << 20;  // must hold at least a few full frames
+
+}  // namespace
+
+NodeId EffectivePeerId(const ReplicaOptions& options) {
+  if (options.peer_id != 0) return options.peer_id;
+  return options.node_id == 1 ? 2 : 1;
+}
+
+Result<NodeDriver::Options> MakeDriverOptions(const ReplicaOptions& o) {
+  if (o.node_id == 0) return InvalidArgument("node_id: must be 1..65535");
+  NodeId peer_id = EffectivePeerId(o);
+  if (peer_id == o.node_id) {
+    return InvalidArgument(
+        fmt::format("peer_id: the peer cannot have this node's id {}", o.node_id));
+  }
+  if (o.cluster.empty() || o.cluster.size() > 255) {
+    return InvalidArgument("cluster: must be 1..255 bytes");
+  }
+  if (o.heartbeat_interval.count() <= 0) return InvalidArgument("heartbeat_interval: must be > 0");
+  if (o.dead_after_missed == 0) return InvalidArgument("dead_after_missed: must be >= 1");
+  if (o.startup_wait.count() < 0) return InvalidArgument("startup_wait: must be >= 0");
+  if (o.replicate_timeout.count() <= 0) return InvalidArgument("replicate_timeout: must be > 0");
+  if (o.max_unacked_bytes < kMinUnackedBytes) {
+    return InvalidArgument(fmt::format("max_unacked_bytes: must be >= {}", kMinUnackedBytes));
+  }
+  if (o.max_key_bytes == 0 || o.max_key_bytes > kMaxKeyBytes) {
+    return InvalidArgument(fmt::format("max_key_bytes: must be 1..{}", kMaxKeyBytes));
+  }
+  if (o.max_value_bytes == 0 || o.max_value_bytes > kMaxValueBytes) {
+    return InvalidArgument(fmt::format("max_value_bytes: must be 1..{}", kMaxValueBytes));
+  }
+  if (o.max_tables == 0) return InvalidArgument("max_tables: must be >= 1");
+
+  NodeDriver::Options d;
+  d.core.node_id = o.node_id;
+  d.core.priority = o.priority;
+  d.core.cluster = o.cluster;
+  d.core.preempt = o.preempt;
+  d.core.heartbeat_interval = o.heartbeat_interval;
+  d.core.dead_after_missed = o.dead_after_missed;
+  d.core.startup_wait = o.startup_wait;
+  d.core.replicate_timeout = o.replicate_timeout;
+  d.core.bulk_rate = o.bulk_rate;
+  d.core.max_unacked_bytes = o.max_unacked_bytes;
+  // A bulk sync pauses well before the resync bound, so it can never trip it by itself.
+  d.core.bulk_window_bytes = std::min<size_t>(d.core.bulk_window_bytes, o.max_unacked_bytes / 2);
+  d.core.limits.max_key_bytes = o.max_key_bytes;
+  d.core.limits.max_value_bytes = o.max_value_bytes;
+  d.core.limits.max_tables = o.max_tables;
+
+  Result<asio::ip::tcp::endpoint> listen = ParseEndpoint(o.listen);
+  if (!listen.ok()) return InvalidArgument("listen: " + listen.status().message());
+  d.link.listen = *listen;
+  if (!o.peer.empty()) {
+    Result<asio::ip::tcp::endpoint> peer = ParseEndpoint(o.peer);
+    if (!peer.ok()) return InvalidArgument("peer: " + peer.status().message());
+    if (peer->port() == 0) return InvalidArgument("peer: needs a port");
+    d.link.peer = *peer;
+  }
+  d.link.dial = o.node_id < peer_id;
+  return d;
+}
+
+}  // namespace hasync::net

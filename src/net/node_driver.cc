@@ -1,0 +1,210 @@
+#include "net/node_driver.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <asio/post.hpp>
+#include <string_view>
+#include <utility>
+
+namespace hasync::net {
+
+namespace {
+
+spdlog::level::level_enum LevelOf(core::Severity severity) {
+  switch (severity) {
+    case core::Severity::kDebug:
+      return spdlog::level::debug;
+    case core::Severity::kInfo:
+      return spdlog::level::info;
+    case core::Severity::kWarning:
+      return spdlog::level::warn;
+    case core::Severity::kError:
+      return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+std::string_view TimerName(core::TimerId id) {
+  static constexpr std::array<std::string_view, core::kTimerCount> kNames = {
+      "startup", "heartbeat", "peer deadline", "bulk step", "write timeout", "switchover"};
+  return kNames[static_cast<size_t>(id)];
+}
+
+}  // namespace
+
+NodeDriver::NodeDriver(asio::io_context& io, Options options)
+    : io_(io),
+      epoch_(std::chrono::steady_clock::now()),
+      node_(std::move(options.core)),
+      link_(io, std::move(options.link), this) {
+  timers_.reserve(core::kTimerCount);
+  for (size_t i = 0; i < core::kTimerCount; ++i) timers_.emplace_back(io);
+}
+
+NodeDriver::~NodeDriver() {
+  stopped_ = true;
+  link_.Stop();
+}
+
+core::TimePoint NodeDriver::Now() const {
+  return std::chrono::duration_cast<core::TimePoint>(std::chrono::steady_clock::now() - epoch_);
+}
+
+Status NodeDriver::Start() {
+  Status listening = link_.Start();
+  if (!listening.ok()) return listening;
+  node_.Start(Now());
+  Drain();
+  return Status::Ok();
+}
+
+void NodeDriver::Shutdown(std::chrono::milliseconds timeout, std::function<void()> done) {
+  if (stopped_) {
+    asio::post(io_, std::move(done));
+    return;
+  }
+  node_.Shutdown(Now());
+  Drain();
+  // Nothing more reaches the core: a peer deadline expiring while the goodbye is written must
+  // not turn a stopping standby into an active one (and run its notify script).
+  stopped_ = true;
+  for (asio::steady_timer& timer : timers_) timer.cancel();
+  link_.CloseGracefully(timeout, [this, done = std::move(done)] {
+    for (auto& [token, callback] : std::exchange(pending_writes_, {})) {
+      callback(Unavailable("the node stopped"));
+    }
+    if (switchover_done_) std::exchange(switchover_done_, nullptr)(Unavailable("the node stopped"));
+    done();
+  });
+}
+
+void NodeDriver::Put(std::string_view table, std::string_view key, std::string_view value,
+                     Durability durability, Done done) {
+  if (stopped_) return done(Unavailable("the node stopped"));
+  uint64_t token = next_token_++;
+  Finish(node_.Put(Now(), table, key, value, durability, token), token, done);
+}
+
+void NodeDriver::Erase(std::string_view table, std::string_view key, Durability durability,
+                       Done done) {
+  if (stopped_) return done(Unavailable("the node stopped"));
+  uint64_t token = next_token_++;
+  Finish(node_.Erase(Now(), table, key, durability, token), token, done);
+}
+
+void NodeDriver::Finish(core::WriteOutcome outcome, uint64_t token, Done& done) {
+  if (outcome.pending) pending_writes_.emplace(token, std::move(done));
+  ScheduleFlush();
+  Drain();
+  if (!outcome.pending) done(std::move(outcome.status));
+}
+
+void NodeDriver::Switchover(Done done) {
+  if (stopped_) return done(Unavailable("the node stopped"));
+  if (switchover_done_) return done(Unavailable("a switchover is already in progress"));
+  Status asked = node_.RequestSwitchover(Now());
+  if (asked.ok()) switchover_done_ = std::move(done);
+  Drain();
+  if (!asked.ok()) done(std::move(asked));
+}
+
+void NodeDriver::ScheduleFlush() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  asio::post(io_, lifetime_.Guard([this] {
+    flush_posted_ = false;
+    if (stopped_) return;
+    node_.Flush(Now());
+    Drain();
+  }));
+}
+
+void NodeDriver::OnLinkUp() {
+  node_.OnChannelUp(Now());
+  Drain();
+}
+
+void NodeDriver::OnLinkBytes(std::span<const uint8_t> bytes) {
+  node_.OnBytes(Now(), bytes);
+  Drain();
+}
+
+void NodeDriver::OnLinkDown(std::string_view reason) {
+  node_.OnChannelDown(Now(), reason);
+  Drain();
+}
+
+void NodeDriver::Drain() {
+  if (draining_) return;  // a callback called back in; the loop below picks its effects up
+  draining_ = true;
+  core::Effects& effects = node_.effects();
+  while (!effects.empty()) {
+    link_.Send(effects.send);
+    effects.send.clear();
+    for (const core::TimerRequest& request : effects.timers) Arm(request.id, request.deadline);
+    effects.timers.clear();
+    events_.swap(effects.events);
+    for (core::Event& event : events_) Handle(event);
+    events_.clear();
+  }
+  draining_ = false;
+}
+
+void NodeDriver::Arm(core::TimerId id, core::TimePoint deadline) {
+  size_t index = static_cast<size_t>(id);
+  asio::steady_timer& timer = timers_[index];
+  uint64_t generation = ++timer_generation_[index];
+  if (deadline == core::kNever) {
+    timer.cancel();
+    return;
+  }
+  timer.expires_at(epoch_ +
+                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(deadline));
+  // An expiry already queued when the timer is re-armed cannot be cancelled; the generation
+  // makes it a no-op.
+  timer.async_wait(lifetime_.Guard([this, id, index, generation, deadline](asio::error_code ec) {
+    if (ec || stopped_ || timer_generation_[index] != generation) return;
+    core::TimePoint now = Now();
+    if (now - deadline > node_.config().heartbeat_interval) {
+      // Heartbeats and deadlines are only as good as the loop's latency: say so when it lags.
+      spdlog::warn("{} timer fired {} ms late: the event loop was blocked", TimerName(id),
+                   std::chrono::duration_cast<std::chrono::milliseconds>(now - deadline).count());
+    }
+    node_.OnTimer(now, id);
+    Drain();
+  }));
+}
+
+void NodeDriver::Handle(core::Event& event) {
+  std::visit([this](auto& e) { On(e); }, event);
+}
+
+void NodeDriver::On(core::RoleChanged& e) {
+  for (RoleCallback& callback : role_callbacks_) callback(e);
+}
+
+void NodeDriver::On(core::WriteCompleted& e) {
+  auto it = pending_writes_.find(e.token);
+  if (it == pending_writes_.end()) {
+    spdlog::error("the core completed write {}, which no caller waits for", e.token);
+    return;
+  }
+  Done callback = std::move(it->second);
+  pending_writes_.erase(it);
+  callback(std::move(e.status));
+}
+
+void NodeDriver::On(core::SwitchoverCompleted& e) {
+  if (!switchover_done_) {
+    spdlog::info("switchover finished: {}", e.status.ToString());
+    return;
+  }
+  std::exchange(switchover_done_, nullptr)(std::move(e.status));
+}
+
+void NodeDriver::On(core::CloseChannel& e) { link_.Close(e.reason); }
+
+void NodeDriver::On(core::LogLine& e) { spdlog::log(LevelOf(e.severity), "{}", e.text); }
+
+}  // namespace hasync::net

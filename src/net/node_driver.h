@@ -1,0 +1,102 @@
+// NodeDriver: runs one sans-IO core::Node on an asio::io_context.
+//
+// It turns the world into core inputs (the peer link going up and down, bytes read, timer
+// expiries, local writes) and carries out the core's effects after every single call: bytes go
+// to the PeerLink, timers are armed or cancelled, events are dispatched (role changes to the
+// subscribers, completed replicated writes to their callbacks by token, log lines to spdlog,
+// CloseChannel to the link). Time is a steady clock read as nanoseconds since the driver was
+// constructed.
+//
+// Batching: a write does not close its records frame; the driver posts one Flush per io turn,
+// so all writes made in the same turn share frames.
+//
+// Single-threaded: every method and callback runs on the io_context's thread. Callbacks may call
+// back into the driver (the effects of a nested call are carried out by the outer drain loop, in
+// order).
+#pragma once
+
+#include <array>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/node.h"
+#include "net/lifetime.h"
+#include "net/peer_link.h"
+
+namespace hasync::net {
+
+class NodeDriver : private PeerLink::Listener {
+ public:
+  struct Options {
+    core::CoreConfig core;
+    PeerLink::Options link;
+  };
+  using Done = std::function<void(Status)>;
+  using RoleCallback = std::function<void(const core::RoleChanged&)>;
+
+  // `io` must outlive this object.
+  NodeDriver(asio::io_context& io, Options options);
+  ~NodeDriver() override;
+  NodeDriver(const NodeDriver&) = delete;
+  NodeDriver& operator=(const NodeDriver&) = delete;
+
+  // Listens (and dials) and starts the core's startup wait. Errors: the listen address.
+  Status Start();
+  // Graceful stop: the core says goodbye (the peer takes over at once), the link writes it and
+  // closes, then `done` runs. The driver is inert afterwards.
+  void Shutdown(std::chrono::milliseconds timeout, std::function<void()> done);
+
+  // Local writes. `done` runs once the write is applied (kAsync) or acknowledged by the standby
+  // (kReplicated), or with the reason it failed; possibly before Put returns.
+  void Put(std::string_view table, std::string_view key, std::string_view value,
+           Durability durability, Done done);
+  void Erase(std::string_view table, std::string_view key, Durability durability, Done done);
+  // Planned switchover; `done` runs when the handover completed or failed.
+  void Switchover(Done done);
+  void OnRoleChange(RoleCallback callback) { role_callbacks_.push_back(std::move(callback)); }
+
+  // Read access (records, status, counters). Valid on the io thread only.
+  const core::Node& node() const { return node_; }
+  asio::ip::tcp::endpoint listen_endpoint() const { return link_.local_endpoint(); }
+  core::TimePoint Now() const;
+
+ private:
+  void OnLinkUp() override;
+  void OnLinkBytes(std::span<const uint8_t> bytes) override;
+  void OnLinkDown(std::string_view reason) override;
+
+  void Finish(core::WriteOutcome outcome, uint64_t token, Done& done);
+  void ScheduleFlush();
+  void Drain();  // carries out node_.effects() until none are left
+  void Arm(core::TimerId id, core::TimePoint deadline);
+  void Handle(core::Event& event);
+  void On(core::RoleChanged& e);
+  void On(core::WriteCompleted& e);
+  void On(core::SwitchoverCompleted& e);
+  void On(core::CloseChannel& e);
+  void On(core::LogLine& e);
+
+  asio::io_context& io_;
+  std::chrono::steady_clock::time_point epoch_;
+  core::Node node_;
+  PeerLink link_;
+  std::vector<asio::steady_timer> timers_;                      // one per core::TimerId
+  std::array<uint64_t, core::kTimerCount> timer_generation_{};  // stale expiries are ignored
+  std::vector<core::Event> events_;  // drained events, reused across turns
+  bool draining_ = false;
+  bool flush_posted_ = false;
+  bool stopped_ = false;
+  uint64_t next_token_ = 1;
+  std::unordered_map<uint64_t, Done> pending_writes_;  // kReplicated writes by token
+  Done switchover_done_;
+  std::vector<RoleCallback> role_callbacks_;
+  Lifetime lifetime_;  // last: its handlers stop before anything else goes
+};
+
+}  // namespace hasync::net

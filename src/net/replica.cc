@@ -1,0 +1,212 @@
+// Replica: the embedding API over a NodeDriver. Calls from other threads are posted to the loop
+// and wait on a future; a call that can never be answered (the loop stopped) returns
+// kUnavailable instead of blocking.
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "hasync/node.h"
+#include "net/driver_options.h"
+#include "net/node_driver.h"
+
+namespace hasync {
+
+namespace {
+
+constexpr std::chrono::milliseconds kGoodbyeTimeout{500};
+
+ReplicaStatus ToPublic(const core::NodeStatus& s) {
+  ReplicaStatus r;
+  r.node_id = s.node_id;
+  r.role = s.role;
+  r.sync = s.sync;
+  r.peer_up = s.peer.connected;
+  r.peer_id = s.peer.node_id;
+  r.peer_role = s.peer.role;
+  r.peer_in_sync = s.peer.in_sync;
+  r.gvn = s.gvn;
+  r.records = s.records;
+  r.digest = s.digest;
+  r.sync_done = s.sync_done;
+  r.sync_total = s.sync_total;
+  r.unacked_bytes = s.unacked_bytes;
+  return r;
+}
+
+}  // namespace
+
+class Replica::Impl {
+ public:
+  explicit Impl(net::NodeDriver::Options options)
+      : work_(io_.get_executor()), driver_(io_, std::move(options)) {}
+
+  // Runs `fn(reply)` on the loop and waits for `reply` to be called (possibly later, by a
+  // callback). R must be constructible from a Status.
+  template <typename R, typename Fn>
+  R Call(Fn fn) {
+    if (std::this_thread::get_id() == loop_thread_.load()) {
+      return R(Unavailable("called from the replica's own thread; this would deadlock"));
+    }
+    auto promise = std::make_shared<std::promise<R>>();
+    std::future<R> future = promise->get_future();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!running_) return R(Unavailable("the replica is not running"));
+      asio::post(io_, [promise, fn = std::move(fn)]() mutable {
+        fn([promise](R result) { promise->set_value(std::move(result)); });
+      });
+    }
+    return future.get();
+  }
+
+  // Claims the loop for one run; a replica runs once.
+  Status Enter() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (running_ || finished_) return Unavailable("the replica already runs (or ran)");
+    running_ = true;
+    return Status::Ok();
+  }
+
+  void RunLoop() {
+    loop_thread_ = std::this_thread::get_id();
+    io_.run();
+    // Answer the calls posted before Stop() closed the door; the stopped driver refuses them.
+    io_.restart();
+    io_.poll();
+    loop_thread_ = std::thread::id();
+    std::lock_guard<std::mutex> lock(mu_);
+    finished_ = true;
+    exited_.notify_all();
+  }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!running_) {
+        finished_ = true;  // never ran, or already stopped
+        return;
+      }
+      running_ = false;
+      asio::post(io_, [this] {
+        driver_.Shutdown(kGoodbyeTimeout, [this] {
+          work_.reset();
+          io_.stop();
+        });
+      });
+    }
+    if (std::this_thread::get_id() == loop_thread_.load()) return;  // the loop ends after us
+    if (thread_.joinable()) {
+      thread_.join();
+      return;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    exited_.wait(lock, [this] { return finished_; });
+  }
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  net::NodeDriver driver_;  // after io_: destroyed before it
+  std::thread thread_;
+  std::atomic<std::thread::id> loop_thread_;
+  std::mutex mu_;
+  std::condition_variable exited_;
+  bool running_ = false;   // the loop accepts calls
+  bool finished_ = false;  // the loop has ended
+};
+
+Result<std::unique_ptr<Replica>> Replica::Create(ReplicaOptions options) {
+  Result<net::NodeDriver::Options> driver_options = net::MakeDriverOptions(options);
+  if (!driver_options.ok()) return driver_options.status();
+  auto impl = std::make_unique<Impl>(std::move(driver_options).value());
+  Status started = impl->driver_.Start();
+  if (!started.ok()) return started;
+  return std::unique_ptr<Replica>(new Replica(std::move(impl)));
+}
+
+Replica::Replica(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Replica::~Replica() { Stop(); }
+
+Status Replica::Start() {
+  Status entered = impl_->Enter();
+  if (!entered.ok()) return entered;
+  impl_->thread_ = std::thread([this] { impl_->RunLoop(); });
+  return Status::Ok();
+}
+
+Status Replica::Run() {
+  Status entered = impl_->Enter();
+  if (!entered.ok()) return entered;
+  impl_->RunLoop();
+  return Status::Ok();
+}
+
+void Replica::Stop() { impl_->Stop(); }
+
+Status Replica::Put(std::string_view table, std::string_view key, std::string_view value,
+                    Durability durability) {
+  return impl_->Call<Status>(
+      [&](auto reply) { impl_->driver_.Put(table, key, value, durability, std::move(reply)); });
+}
+
+Status Replica::Erase(std::string_view table, std::string_view key, Durability durability) {
+  return impl_->Call<Status>(
+      [&](auto reply) { impl_->driver_.Erase(table, key, durability, std::move(reply)); });
+}
+
+Result<std::string> Replica::Get(std::string_view table, std::string_view key) {
+  return impl_->Call<Result<std::string>>([&](auto reply) {
+    const store::Table* t = impl_->driver_.node().store().Find(table);
+    std::optional<store::RecordView> record = t ? t->Get(key) : std::nullopt;
+    if (!record) return reply(NotFound("no such record"));
+    reply(std::string(record->value));
+  });
+}
+
+Status Replica::ForEach(std::string_view table, const RecordFn& fn) {
+  using Records = std::vector<std::pair<std::string, std::string>>;
+  Result<Records> copied = impl_->Call<Result<Records>>([&](auto reply) {
+    Records records;
+    if (const store::Table* t = impl_->driver_.node().store().Find(table)) {
+      records.reserve(t->size());
+      t->ForEach([&](const store::RecordView& r) { records.emplace_back(r.key, r.value); });
+    }
+    reply(std::move(records));
+  });
+  if (!copied.ok()) return copied.status();
+  for (const auto& [key, value] : *copied) fn(key, value);
+  return Status::Ok();
+}
+
+Result<ReplicaStatus> Replica::GetStatus() {
+  return impl_->Call<Result<ReplicaStatus>>(
+      [&](auto reply) { reply(ToPublic(impl_->driver_.node().status())); });
+}
+
+Status Replica::Switchover() {
+  return impl_->Call<Status>([&](auto reply) { impl_->driver_.Switchover(std::move(reply)); });
+}
+
+void Replica::OnRoleChange(RoleCallback callback) {
+  auto subscribe = [this, callback = std::move(callback)]() mutable {
+    impl_->driver_.OnRoleChange([callback = std::move(callback)](const core::RoleChanged& e) {
+      callback(e.from, e.to, e.reason);
+    });
+  };
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  if (impl_->running_) {
+    asio::post(impl_->io_, std::move(subscribe));
+  } else {
+    subscribe();
+  }
+}
+
+uint16_t Replica::listen_port() const { return impl_->driver_.listen_endpoint().port(); }
+
+}  // namespace hasync

@@ -1,0 +1,201 @@
+#include "daemon/config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace hasync::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+DaemonConfig Parse(std::string_view text) {
+  Result<DaemonConfig> config = ParseConfig(text, "test.toml");
+  EXPECT_TRUE(config.ok()) << config.status().ToString();
+  return config.ok() ? config.value() : DaemonConfig();
+}
+
+std::string ErrorOf(std::string_view text) {
+  Result<DaemonConfig> config = ParseConfig(text, "test.toml");
+  EXPECT_FALSE(config.ok());
+  return config.status().message();
+}
+
+TEST(ConfigTest, EmptyFileGivesDefaults) {
+  DaemonConfig c = Parse("");
+  EXPECT_EQ(c.node.node_id, 1);
+  EXPECT_EQ(c.node.heartbeat_interval, 50ms);
+  EXPECT_EQ(c.node.dead_after_missed, 3u);
+  EXPECT_EQ(c.node.startup_wait, 500ms);
+  EXPECT_EQ(c.control_socket, "/run/hasync/hasyncd.sock");
+  EXPECT_EQ(c.control_mode, 0600u);
+  EXPECT_TRUE(Validate(c).ok());
+}
+
+TEST(ConfigTest, EverySectionParses) {
+  DaemonConfig c = Parse(R"(
+[node]
+id = 2
+priority = 150
+cluster = "edge-fw"
+preempt = true
+
+[sync]
+listen = "10.0.0.2:7400"
+peer = "10.0.0.1:7400"
+peer_id = 1
+heartbeat_interval_ms = 100
+dead_after_missed = 5
+startup_wait_ms = 2000
+replicate_timeout_ms = 300
+bulk_rate = 50000
+max_unacked_bytes = 33554432
+
+[limits]
+max_key_bytes = 256
+max_value_bytes = 4096
+max_tables = 8
+
+[control]
+socket = "/tmp/h.sock"
+mode = 0o660
+
+[notify]
+notify_active = "/etc/hasync/up.sh"
+notify_standby = ["/etc/hasync/down.sh", "--quiet"]
+notify = ""
+
+[metrics]
+listen = "127.0.0.1:9477"
+
+[log]
+level = "debug"
+)");
+  EXPECT_EQ(c.node.node_id, 2);
+  EXPECT_EQ(c.node.priority, 150);
+  EXPECT_EQ(c.node.cluster, "edge-fw");
+  EXPECT_TRUE(c.node.preempt);
+  EXPECT_EQ(c.node.listen, "10.0.0.2:7400");
+  EXPECT_EQ(c.node.peer, "10.0.0.1:7400");
+  EXPECT_EQ(c.node.peer_id, 1);
+  EXPECT_EQ(c.node.heartbeat_interval, 100ms);
+  EXPECT_EQ(c.node.dead_after_missed, 5u);
+  EXPECT_EQ(c.node.startup_wait, 2000ms);
+  EXPECT_EQ(c.node.replicate_timeout, 300ms);
+  EXPECT_EQ(c.node.bulk_rate, 50000u);
+  EXPECT_EQ(c.node.max_unacked_bytes, 33554432u);
+  EXPECT_EQ(c.node.max_key_bytes, 256u);
+  EXPECT_EQ(c.node.max_value_bytes, 4096u);
+  EXPECT_EQ(c.node.max_tables, 8u);
+  EXPECT_EQ(c.control_socket, "/tmp/h.sock");
+  EXPECT_EQ(c.control_mode, 0660u);
+  EXPECT_EQ(c.notify.on_active, Command{"/etc/hasync/up.sh"});
+  EXPECT_EQ(c.notify.on_standby, (Command{"/etc/hasync/down.sh", "--quiet"}));
+  EXPECT_TRUE(c.notify.on_any.empty());
+  EXPECT_EQ(c.metrics_listen, "127.0.0.1:9477");
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c).ToString();
+}
+
+TEST(ConfigTest, FlagsOverrideTheFile) {
+  DaemonConfig c = Parse("[node]\nid = 1\npriority = 10\n[sync]\npeer = \"10.0.0.2:7400\"\n");
+  Overrides o;
+  o.node_id = 3;
+  o.priority = 250;
+  o.peer = "127.0.0.1:7402";
+  o.listen = "127.0.0.1:7401";
+  o.control = "/tmp/x.sock";
+  o.bulk_rate = 1000;
+  o.preempt = true;
+  ApplyOverrides(o, &c);
+  EXPECT_EQ(c.node.node_id, 3);
+  EXPECT_EQ(c.node.priority, 250);
+  EXPECT_EQ(c.node.peer, "127.0.0.1:7402");
+  EXPECT_EQ(c.node.listen, "127.0.0.1:7401");
+  EXPECT_EQ(c.control_socket, "/tmp/x.sock");
+  EXPECT_EQ(c.node.bulk_rate, 1000u);
+  EXPECT_TRUE(c.node.preempt);
+  EXPECT_EQ(c.node.cluster, "hasync") << "keys without a flag keep the file's value";
+}
+
+TEST(ConfigTest, SyntaxErrorNamesFileAndLine) {
+  std::string error = ErrorOf("[node]\nid = 1\npriority = = 3\n");
+  EXPECT_EQ(error.rfind("test.toml:3:", 0), 0u) << error;
+}
+
+TEST(ConfigTest, UnknownKeyNamesItsLine) {
+  std::string error = ErrorOf("[node]\nid = 1\n\nprempt = true\n");
+  EXPECT_EQ(error.rfind("test.toml:4:", 0), 0u) << error;
+  EXPECT_NE(error.find("unknown key 'prempt' in [node]"), std::string::npos) << error;
+}
+
+TEST(ConfigTest, UnknownSectionIsAnError) {
+  std::string error = ErrorOf("[nodes]\nid = 1\n");
+  EXPECT_EQ(error.rfind("test.toml:1:", 0), 0u) << error;
+  EXPECT_NE(error.find("unknown section [nodes]"), std::string::npos) << error;
+}
+
+TEST(ConfigTest, TopLevelKeyIsAnError) {
+  EXPECT_NE(ErrorOf("id = 1\n").find("unknown section"), std::string::npos);
+}
+
+TEST(ConfigTest, WrongTypeNamesKeyAndLine) {
+  std::string error = ErrorOf("[sync]\n\nheartbeat_interval_ms = \"50\"\n");
+  EXPECT_EQ(error.rfind("test.toml:3:", 0), 0u) << error;
+  EXPECT_NE(error.find("sync.heartbeat_interval_ms: expected an integer"), std::string::npos)
+      << error;
+}
+
+TEST(ConfigTest, OutOfRangeIsAnError) {
+  EXPECT_NE(ErrorOf("[node]\npriority = 256\n").find("must be 0..255"), std::string::npos);
+  EXPECT_NE(ErrorOf("[node]\nid = 0\n").find("must be 1..65535"), std::string::npos);
+  EXPECT_NE(ErrorOf("[sync]\ndead_after_missed = 0\n").find("must be 1..1000"), std::string::npos);
+}
+
+TEST(ConfigTest, NotifyArrayMustHoldStrings) {
+  EXPECT_NE(ErrorOf("[notify]\nnotify = [\"/bin/x\", 3]\n").find("every element must be a string"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, ValidateRejectsBadAddresses) {
+  DaemonConfig c;
+  c.node.peer = "peer.example:7400";
+  EXPECT_NE(Validate(c).message().find("peer:"), std::string::npos) << Validate(c).message();
+  c = DaemonConfig();
+  c.node.listen = "10.0.0.1";
+  EXPECT_NE(Validate(c).message().find("listen:"), std::string::npos);
+  c = DaemonConfig();
+  c.metrics_listen = "nope";
+  EXPECT_FALSE(Validate(c).ok());
+  c = DaemonConfig();
+  c.node.peer = "[fd00::2]:7400";
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c).ToString();
+}
+
+TEST(ConfigTest, ValidateRejectsSamePeerIdAndBadLogLevel) {
+  DaemonConfig c;
+  c.node.node_id = 2;
+  c.node.peer_id = 2;
+  EXPECT_NE(Validate(c).message().find("peer_id"), std::string::npos);
+  c = DaemonConfig();
+  c.log_level = "verbose";
+  EXPECT_FALSE(Validate(c).ok());
+}
+
+TEST(ConfigTest, MissingFileIsAnIoError) {
+  Result<DaemonConfig> c = LoadConfigFile("/nonexistent/hasyncd.toml");
+  EXPECT_EQ(c.status().code(), Code::kIo);
+  EXPECT_NE(c.status().message().find("/nonexistent/hasyncd.toml"), std::string::npos);
+}
+
+TEST(ConfigTest, ShippedExampleConfigIsValid) {
+  // CMake compiles tests by absolute path, so this file's path leads to the source tree.
+  std::string here = __FILE__;
+  std::string root = here.substr(0, here.rfind("tests/daemon/"));
+  Result<DaemonConfig> c = LoadConfigFile(root + "etc/hasyncd.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(Validate(c.value()).ok()) << Validate(c.value()).ToString();
+}
+
+}  // namespace
+}  // namespace hasync::daemon

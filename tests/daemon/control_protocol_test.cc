@@ -1,0 +1,177 @@
+#include "daemon/control_protocol.h"
+
+#include <gtest/gtest.h>
+
+#include "daemon/encoding.h"
+
+namespace hasync::daemon {
+namespace {
+
+using nlohmann::json;
+
+TEST(ControlProtocolTest, PutWithAllFields) {
+  ParsedRequest p = ParseRequest(
+      R"({"cmd":"put","table":"nat","key":"10.0.0.1:1234","value":"v","replicated":true,"id":7})");
+  ASSERT_TRUE(p.error.ok()) << p.error.ToString();
+  EXPECT_EQ(p.request.command, Command::kPut);
+  EXPECT_EQ(p.request.table, "nat");
+  EXPECT_EQ(p.request.key, "10.0.0.1:1234");
+  EXPECT_EQ(p.request.value, "v");
+  EXPECT_TRUE(p.request.replicated);
+  EXPECT_EQ(p.id, 7);
+}
+
+TEST(ControlProtocolTest, Base64KeyAndValueAreDecoded) {
+  ParsedRequest p =
+      ParseRequest(R"({"cmd":"put","table":"t","key_base64":"AP8=","value_base64":"gICA"})");
+  ASSERT_TRUE(p.error.ok()) << p.error.ToString();
+  EXPECT_EQ(p.request.key, std::string("\x00\xff", 2));
+  EXPECT_EQ(p.request.value, "\x80\x80\x80");
+}
+
+TEST(ControlProtocolTest, MalformedJsonIsAnError) {
+  ParsedRequest p = ParseRequest(R"({"cmd":"status")");
+  EXPECT_EQ(p.error.code(), Code::kInvalidArgument);
+  EXPECT_EQ(p.error.message(), "malformed JSON");
+}
+
+TEST(ControlProtocolTest, UnknownCommandKeepsTheIdForTheError) {
+  ParsedRequest p = ParseRequest(R"({"cmd":"reboot","id":"abc"})");
+  EXPECT_EQ(p.error.code(), Code::kInvalidArgument);
+  EXPECT_NE(p.error.message().find("unknown command \"reboot\""), std::string::npos);
+  json response = ErrorResponse(p.id, p.error);
+  EXPECT_EQ(response["id"], "abc");
+  EXPECT_EQ(response["ok"], false);
+  EXPECT_EQ(response["code"], "invalid_argument");
+}
+
+TEST(ControlProtocolTest, RequestMustBeAnObjectWithACommand) {
+  EXPECT_FALSE(ParseRequest("[1,2]").error.ok());
+  EXPECT_FALSE(ParseRequest(R"({"id":1})").error.ok());
+  EXPECT_FALSE(ParseRequest(R"({"cmd":3})").error.ok());
+}
+
+TEST(ControlProtocolTest, MissingOrMistypedFieldsAreNamed) {
+  EXPECT_NE(ParseRequest(R"({"cmd":"get","key":"k"})").error.message().find("\"table\""),
+            std::string::npos);
+  EXPECT_NE(ParseRequest(R"({"cmd":"get","table":"t"})").error.message().find("\"key\""),
+            std::string::npos);
+  EXPECT_NE(ParseRequest(R"({"cmd":"put","table":"t","key":"k"})").error.message().find("value"),
+            std::string::npos);
+  EXPECT_NE(ParseRequest(R"({"cmd":"put","table":"t","key":"k","value":"v","replicated":1})")
+                .error.message()
+                .find("replicated"),
+            std::string::npos);
+  EXPECT_FALSE(ParseRequest(R"({"cmd":"get","table":"","key":"k"})").error.ok());
+  EXPECT_FALSE(ParseRequest(R"({"cmd":"get","table":"t","key":7})").error.ok());
+  EXPECT_FALSE(ParseRequest(R"({"cmd":"get","table":"t","key_base64":"!!!!"})").error.ok());
+}
+
+TEST(ControlProtocolTest, LoadValidatesCountAndSize) {
+  ParsedRequest p = ParseRequest(R"({"cmd":"load","table":"t","count":10,"value_size":32})");
+  ASSERT_TRUE(p.error.ok()) << p.error.ToString();
+  EXPECT_EQ(p.request.count, 10u);
+  EXPECT_EQ(p.request.value_size, 32u);
+  EXPECT_EQ(p.request.prefix, "key-");
+  EXPECT_FALSE(ParseRequest(R"({"cmd":"load","table":"t","count":-1,"value_size":1})").error.ok());
+  EXPECT_FALSE(ParseRequest(R"({"cmd":"load","table":"t","count":1})").error.ok());
+  EXPECT_FALSE(ParseRequest(R"({"cmd":"load","table":"t","count":1000000000000,"value_size":1})")
+                   .error.ok());
+}
+
+TEST(ControlProtocolTest, DigestAndDumpTakeAnOptionalTable) {
+  EXPECT_EQ(ParseRequest(R"({"cmd":"dump"})").request.table, "");
+  EXPECT_EQ(ParseRequest(R"({"cmd":"digest","table":"nat"})").request.table, "nat");
+}
+
+TEST(ControlProtocolTest, StatusHasExactlyTheDocumentedKeys) {
+  core::NodeStatus s{};
+  s.node_id = 1;
+  s.role = Role::kActive;
+  s.sync = SyncState::kBulkSending;
+  s.peer.connected = true;
+  s.peer.node_id = 2;
+  s.peer.role = Role::kStandby;
+  s.gvn = 3;
+  s.records = 100000;
+  s.digest = 0x9f;
+  s.sync_done = 5;
+  s.sync_total = 10;
+  s.unacked_bytes = 42;
+  json r = StatusResponse(7, s);
+  EXPECT_EQ(r["node_id"], 1);
+  EXPECT_EQ(r["role"], "active");
+  EXPECT_EQ(r["peer"],
+            (json{{"state", "up"}, {"role", "standby"}, {"node_id", 2}, {"in_sync", false}}));
+  EXPECT_EQ(r["sync"], "bulk_sending");
+  EXPECT_EQ(r["gvn"], 3);
+  EXPECT_EQ(r["records"], 100000);
+  EXPECT_EQ(r["digest"], "000000000000009f");
+  EXPECT_EQ(r["sync_progress"], (json{{"done", 5}, {"total", 10}}));
+  EXPECT_EQ(r["unacked_bytes"], 42);
+  EXPECT_EQ(r["id"], 7);
+  EXPECT_EQ(r.size(), 11u) << r.dump();  // the nine documented keys, ok and id
+}
+
+TEST(ControlProtocolTest, BinaryValuesAreBase64InDumpLines) {
+  json line = RecordLine("t", "k", std::string("\xff\x00z", 3), 9);
+  EXPECT_FALSE(line.contains("value"));
+  EXPECT_EQ(line["value_base64"], "/wB6");
+  EXPECT_EQ(line["key"], "k");
+  EXPECT_EQ(GetBytes(line, "value").value(), std::string("\xff\x00z", 3));
+}
+
+TEST(ControlProtocolTest, ControlCharactersStayJsonStrings) {
+  std::string value = std::string("a\nb\"c\\d\x01", 8);
+  json line = RecordLine("t", "k", value, 1);
+  std::string text = Serialize(line);
+  EXPECT_EQ(text.find('\n'), text.size() - 1) << "one line per response";
+  EXPECT_NE(text.find("\\u0001"), std::string::npos) << text;
+  EXPECT_EQ(json::parse(text)["value"], value);
+}
+
+TEST(ControlProtocolTest, SerializeNeverThrowsOnInvalidUtf8TableNames) {
+  json r = OkResponse(nullptr);
+  r["table"] = std::string("\xc3\x28");  // not UTF-8; only reachable through a table name
+  EXPECT_NO_THROW(Serialize(r));
+}
+
+TEST(EncodingTest, Utf8Validation) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain ascii"));
+  EXPECT_TRUE(IsValidUtf8("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));              // truncated
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // UTF-16 surrogate
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+}
+
+TEST(EncodingTest, Base64RoundTripsEveryLength) {
+  std::string bytes;
+  for (int i = 0; i < 300; ++i) {
+    Result<std::string> back = Base64Decode(Base64Encode(bytes));
+    ASSERT_TRUE(back.ok());
+    ASSERT_EQ(back.value(), bytes);
+    bytes += static_cast<char>(i * 37);
+  }
+  EXPECT_EQ(Base64Encode("foob"), "Zm9vYg==");
+  EXPECT_EQ(Base64Encode("fooba"), "Zm9vYmE=");
+  EXPECT_FALSE(Base64Decode("Zm9").ok());
+  EXPECT_FALSE(Base64Decode("Zm=v").ok());
+  EXPECT_FALSE(Base64Decode("Z===").ok());
+}
+
+TEST(ControlProtocolTest, LoadValuesAreDeterministicAndPrintable) {
+  std::string a, b;
+  LoadValue(42, 100, &a);
+  LoadValue(42, 100, &b);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.size(), 100u);
+  LoadValue(43, 100, &b);
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(IsValidUtf8(a));
+}
+
+}  // namespace
+}  // namespace hasync::daemon

@@ -1,0 +1,121 @@
+// The embedding API: two Replicas on their own threads, driven from the test's thread.
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <thread>
+
+#include "hasync/node.h"
+
+namespace hasync {
+namespace {
+
+using namespace std::chrono_literals;
+
+ReplicaOptions Options(NodeId id, uint8_t priority) {
+  ReplicaOptions o;
+  o.node_id = id;
+  o.priority = priority;
+  o.listen = "127.0.0.1:0";
+  o.startup_wait = 200ms;
+  return o;
+}
+
+bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+Role RoleOf(Replica& r) {
+  Result<ReplicaStatus> s = r.GetStatus();
+  return s.ok() ? s->role : Role::kInit;
+}
+
+class ReplicaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spdlog::set_level(spdlog::level::warn);
+    auto b = Replica::Create(Options(2, 100));
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    standby_ = std::move(b).value();
+    ReplicaOptions a_options = Options(1, 200);
+    a_options.peer = "127.0.0.1:" + std::to_string(standby_->listen_port());
+    auto a = Replica::Create(a_options);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    active_ = std::move(a).value();
+    active_->OnRoleChange([this](Role, Role to, std::string_view) {
+      if (to == Role::kActive) ++became_active_;
+    });
+    ASSERT_TRUE(standby_->Start().ok());
+    ASSERT_TRUE(active_->Start().ok());
+    ASSERT_TRUE(Eventually([&] {
+      Result<ReplicaStatus> s = active_->GetStatus();
+      return s.ok() && s->role == Role::kActive && s->peer_in_sync;
+    }));
+  }
+
+  std::unique_ptr<Replica> standby_;
+  std::unique_ptr<Replica> active_;
+  std::atomic<int> became_active_{0};
+};
+
+TEST_F(ReplicaTest, ReplicatedPutIsReadableOnStandby) {
+  ASSERT_TRUE(active_->Put("nat", "k1", "v1", Durability::kReplicated).ok());
+  Result<std::string> value = standby_->Get("nat", "k1");
+  ASSERT_TRUE(value.ok()) << value.status().ToString();
+  EXPECT_EQ(*value, "v1");
+  EXPECT_EQ(became_active_.load(), 1);
+}
+
+TEST_F(ReplicaTest, ForEachCopiesTheTable) {
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(active_->Put("t", "k" + std::to_string(i), "v").ok());
+  }
+  ASSERT_TRUE(active_->Erase("t", "k7", Durability::kReplicated).ok());
+  std::map<std::string, std::string> seen;
+  ASSERT_TRUE(
+      standby_->ForEach("t", [&](std::string_view k, std::string_view v) { seen.emplace(k, v); })
+          .ok());
+  EXPECT_EQ(seen.size(), 99u);
+  EXPECT_EQ(seen.count("k7"), 0u);
+}
+
+TEST_F(ReplicaTest, StandbyRefusesWritesAndMissingKeysAreNotFound) {
+  EXPECT_EQ(standby_->Put("t", "k", "v").code(), Code::kNotActive);
+  EXPECT_EQ(active_->Get("t", "absent").status().code(), Code::kNotFound);
+}
+
+TEST_F(ReplicaTest, SwitchoverThenStopHandsBack) {
+  ASSERT_TRUE(active_->Switchover().ok());
+  EXPECT_EQ(RoleOf(*active_), Role::kStandby);
+  EXPECT_TRUE(Eventually([&] { return RoleOf(*standby_) == Role::kActive; }));
+  standby_->Stop();  // graceful: the old active takes over at once
+  EXPECT_TRUE(Eventually([&] { return RoleOf(*active_) == Role::kActive; }, 1s));
+  EXPECT_EQ(standby_->Put("t", "k", "v").code(), Code::kUnavailable);
+}
+
+TEST(ReplicaOptionsTest, InvalidOptionsAreRefused) {
+  ReplicaOptions o;
+  o.listen = "localhost:7400";
+  EXPECT_EQ(Replica::Create(o).status().code(), Code::kInvalidArgument);
+  o = ReplicaOptions();
+  o.peer_id = 1;  // node_id is 1 too
+  EXPECT_EQ(Replica::Create(o).status().code(), Code::kInvalidArgument);
+}
+
+TEST(ReplicaOptionsTest, CallsBeforeStartAreUnavailable) {
+  ReplicaOptions o = Options(1, 100);
+  auto r = Replica::Create(o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)->Put("t", "k", "v").code(), Code::kUnavailable);
+}
+
+}  // namespace
+}  // namespace hasync
