@@ -89,9 +89,10 @@ bool WaitSatisfied(const Invocation& in, const json& status, std::string* why) {
     return false;
   }
   if (in.wait_in_sync) {
+    // The active reports its standby in sync; a standby reports itself synced.
     json peer = status.value("peer", json::object());
-    if (peer.value("state", "") != "up" || !peer.value("in_sync", false) ||
-        status.value("sync", "") != "idle") {
+    bool in_sync = role == "active" ? peer.value("in_sync", false) : status.value("synced", false);
+    if (peer.value("state", "") != "up" || !in_sync || status.value("sync", "") != "idle") {
       *why = fmt::format("node {} does not report its peer in sync (peer {}, sync {})",
                          status.value("node_id", 0), peer.value("state", "?"),
                          status.value("sync", "?"));

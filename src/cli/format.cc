@@ -32,10 +32,12 @@ std::string FormatStatus(const json& s) {
   std::string peer = "peer down";
   if (auto p = s.find("peer"); p != s.end() && p->is_object()) {
     if (p->value("state", "") == "up") {
-      // in_sync is the active's view of its standby; a standby has nothing to say about it.
+      // The active tells whether its standby is in sync; a standby whether it is synced.
       std::string sync;
       if (s.value("role", "") == "active") {
         sync = p->value("in_sync", false) ? ", in sync" : ", not in sync";
+      } else if (s.value("role", "") == "standby") {
+        sync = s.value("synced", false) ? ", this node synced" : ", this node not synced yet";
       }
       peer = fmt::format("peer {} up ({}{})", Field(*p, "node_id"), Field(*p, "role"), sync);
     }

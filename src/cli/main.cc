@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
   wait->add_option("--role", in.wait_role, "active, standby or init")
       ->check(CLI::IsMember({"active", "standby", "init"}));
   wait->add_flag("--in-sync", in.wait_in_sync,
-                 "until the peer is up, in sync and no bulk sync runs");
+                 "until the pair is in sync: asked of the active, its standby is in "
+                 "sync; of a standby, it holds everything (no bulk sync running)");
   wait->add_option("--timeout-ms", in.timeout_ms)->capture_default_str();
 
   try {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -24,6 +25,13 @@ enum class TimerId : uint8_t {
   kCount,
 };
 inline constexpr size_t kTimerCount = static_cast<size_t>(TimerId::kCount);
+
+inline std::string_view TimerName(TimerId id) {
+  static constexpr std::string_view kNames[kTimerCount] = {
+      "startup", "heartbeat", "peer deadline", "bulk step", "write timeout", "switchover"};
+  size_t i = static_cast<size_t>(id);
+  return i < kTimerCount ? kNames[i] : "unknown";
+}
 inline constexpr TimePoint kNever = TimePoint::max();
 
 // Arm timer `id` to fire at `deadline` (replacing any earlier arming); kNever cancels it.
@@ -48,9 +56,20 @@ struct SwitchoverCompleted {
   Status status;  // ok: this node handed over the active role (or took it)
 };
 
+// Why the core closed the channel: a driver paces its reconnects by it (a rejected peer will
+// be rejected again; a timed-out one may be back at once).
+enum class CloseCause : uint8_t {
+  kProtocolError,      // the peer broke the protocol
+  kRejected,           // the peer's hello was refused (cluster, version, node id, limits)
+  kPeerTimeout,        // the peer was silent past the deadline
+  kPeerGoodbye,        // the peer is shutting down
+  kSwitchoverTimeout,  // a switchover request went unanswered
+};
+
 // The driver must close the channel (and later reconnect); the core already treats it as down.
 struct CloseChannel {
   std::string reason;
+  CloseCause cause = CloseCause::kProtocolError;
 };
 
 enum class Severity : uint8_t { kDebug, kInfo, kWarning, kError };

@@ -31,7 +31,7 @@ void Node::OnHello(TimePoint now, const wire::Hello& m) {
     ++counters_.peers_rejected;
     Log(Severity::kError, "rejected peer: " + refusal);
     Send(wire::Goodbye{wire::GoodbyeReason::kRejected, refusal});
-    LoseChannel(now, refusal, true);
+    LoseChannel(now, refusal, CloseCause::kRejected);
     return;
   }
   peer_.connected = true;
@@ -108,12 +108,12 @@ void Node::SetRole(TimePoint now, Role role, std::string reason) {
   if (peer_.connected) SendHeartbeat();
 }
 
-void Node::LoseChannel(TimePoint now, std::string_view reason, bool tell_driver) {
+void Node::LoseChannel(TimePoint now, std::string_view reason, std::optional<CloseCause> cause) {
   if (!channel_up_) return;
   bool was_connected = peer_.connected;
   channel_up_ = false;
   ++counters_.channels_lost;
-  if (tell_driver) effects_.events.push_back(CloseChannel{std::string(reason)});
+  if (cause) effects_.events.push_back(CloseChannel{std::string(reason), *cause});
   Log(Severity::kWarning, fmt::format("sync channel lost: {}", reason));
   counters_.replicated_failed += waiters_.FailAll(
       NotReplicated("the standby was lost before it acknowledged the write; it is applied on "
@@ -123,6 +123,7 @@ void Node::LoseChannel(TimePoint now, std::string_view reason, bool tell_driver)
   resync_needed_ = false;
   in_.Reset();
   peer_.connected = false;
+  peer_.in_sync = false;
   ArmTimer(TimerId::kPeerDeadline, kNever);
   ArmTimer(TimerId::kBulkStep, kNever);
   if (switchover_pending_ != 0) {
@@ -137,7 +138,7 @@ void Node::LoseChannel(TimePoint now, std::string_view reason, bool tell_driver)
 }
 
 void Node::OnGoodbye(TimePoint now, const wire::Goodbye& m) {
-  LoseChannel(now, fmt::format("peer said goodbye: {}", m.text), true);
+  LoseChannel(now, fmt::format("peer said goodbye: {}", m.text), CloseCause::kPeerGoodbye);
 }
 
 }  // namespace hasync::core

@@ -45,7 +45,8 @@ void Node::Start(TimePoint now) {
 }
 
 void Node::OnChannelUp(TimePoint now) {
-  if (channel_up_) LoseChannel(now, "replaced by a new connection", false);
+  if (stopped_) return;
+  if (channel_up_) LoseChannel(now, "replaced by a new connection", std::nullopt);
   channel_up_ = true;
   ++counters_.channels_up;
   peer_ = PeerView();
@@ -59,11 +60,12 @@ void Node::OnChannelUp(TimePoint now) {
 }
 
 void Node::OnChannelDown(TimePoint now, std::string_view reason) {
-  LoseChannel(now, reason, false);
+  if (stopped_) return;
+  LoseChannel(now, reason, std::nullopt);
 }
 
 void Node::OnBytes(TimePoint now, std::span<const uint8_t> bytes) {
-  if (!channel_up_) return;
+  if (!channel_up_ || stopped_) return;
   counters_.bytes_received += bytes.size();
   reader_.Feed(bytes);
   bool any = false;
@@ -83,6 +85,7 @@ void Node::OnBytes(TimePoint now, std::span<const uint8_t> bytes) {
 }
 
 void Node::OnTimer(TimePoint now, TimerId id) {
+  if (stopped_) return;
   switch (id) {
     case TimerId::kStartup:
       if (role_ == Role::kInit && !peer_.connected) {
@@ -99,7 +102,7 @@ void Node::OnTimer(TimePoint now, TimerId id) {
         ++counters_.peer_timeouts;
         LoseChannel(
             now, fmt::format("peer silent for {} heartbeat intervals", config_.dead_after_missed),
-            true);
+            CloseCause::kPeerTimeout);
       }
       break;
     case TimerId::kBulkStep:
@@ -117,7 +120,7 @@ void Node::OnTimer(TimePoint now, TimerId id) {
         switchover_pending_ = 0;
         effects_.events.push_back(
             SwitchoverCompleted{Timeout("the standby did not answer the switchover request")});
-        LoseChannel(now, "switchover request unanswered", true);
+        LoseChannel(now, "switchover request unanswered", CloseCause::kSwitchoverTimeout);
       }
       break;
     case TimerId::kCount:
@@ -132,8 +135,11 @@ void Node::Flush(TimePoint now) {
 
 void Node::Shutdown(TimePoint now) {
   (void)now;
-  if (!channel_up_) return;
-  Send(wire::Goodbye{wire::GoodbyeReason::kShutdown, "node shutting down"});
+  if (stopped_) return;
+  stopped_ = true;
+  Log(Severity::kInfo, "shutting down");
+  if (channel_up_) Send(wire::Goodbye{wire::GoodbyeReason::kShutdown, "node shutting down"});
+  for (size_t t = 0; t < kTimerCount; ++t) ArmTimer(static_cast<TimerId>(t), kNever);
 }
 
 // One handler per message type (pfsync style): `after_hello` says whether the type is valid only
@@ -250,7 +256,7 @@ void Node::Log(Severity severity, std::string text) {
 void Node::Fail(TimePoint now, Status error) {
   ++counters_.protocol_errors;
   Log(Severity::kError, "closing the sync channel: " + error.ToString());
-  LoseChannel(now, error.ToString(), true);
+  LoseChannel(now, error.ToString(), CloseCause::kProtocolError);
 }
 
 SyncState Node::CurrentSync() const {
@@ -266,6 +272,7 @@ NodeStatus Node::status() const {
   s.sync = CurrentSync();
   s.peer = peer_;
   s.gvn = gvn_;
+  s.synced = role_ == Role::kStandby && in_.synced;
   s.records = store_.records();
   s.digest = store_.digest();
   s.sync_done = bulk_.running ? bulk_.sent : in_.bulk_received;

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -61,6 +62,9 @@ struct NodeStatus {
   SyncState sync;
   PeerView peer;
   uint64_t gvn;
+  // Standby: holds everything the active sent on this connection (its bulk sync completed, or
+  // it handed over the active role by switchover). Always false on an active.
+  bool synced;
   uint64_t records;
   uint64_t digest;
   uint64_t sync_done;   // records sent or received by the running bulk sync
@@ -89,7 +93,8 @@ class Node {
                      Durability durability, uint64_t token);
   // Planned switchover, asked of the active. ok: a SwitchoverCompleted event follows.
   Status RequestSwitchover(TimePoint now);
-  // Graceful stop: tells the peer to take over at once.
+  // Graceful stop: tells the peer to take over at once. Afterwards the node ignores every input
+  // and refuses writes, so a stopping standby can never turn active.
   void Shutdown(TimePoint now);
 
   const store::Store& store() const { return store_; }
@@ -118,7 +123,9 @@ class Node {
   void BecomeActive(TimePoint now, std::string reason);
   void BecomeStandby(TimePoint now, std::string reason);
   void SetRole(TimePoint now, Role role, std::string reason);
-  void LoseChannel(TimePoint now, std::string_view reason, bool tell_driver);
+  // `cause`: the core itself closes the channel and tells the driver why; nullopt: the driver
+  // reported it down.
+  void LoseChannel(TimePoint now, std::string_view reason, std::optional<CloseCause> cause);
   void Fail(TimePoint now, Status error);  // protocol violation: close and count
 
   void MaybeStartBulkSync(TimePoint now);
@@ -150,6 +157,7 @@ class Node {
   Effects effects_;
 
   Role role_ = Role::kInit;
+  bool stopped_ = false;  // Shutdown() was called
   TimePoint active_since_{0};
   uint64_t gvn_ = 0;
 

@@ -29,13 +29,14 @@ bool Node::Replicating() const {
 }
 
 Status Node::CheckWritable(Durability durability) const {
-  if (role_ != Role::kActive) {
+  if (role_ != Role::kActive && !stopped_) {
     if (peer_.connected && peer_.role == Role::kActive) {
       return NotActive(
           fmt::format("node {} is standby; node {} is active", config_.node_id, peer_.node_id));
     }
     return NotActive(fmt::format("node {} is {}, not active", config_.node_id, RoleName(role_)));
   }
+  if (stopped_) return Unavailable("the node is shutting down");
   if (switchover_pending_ != 0) return Unavailable("a switchover is in progress");
   if (durability != Durability::kReplicated) return Status::Ok();
   bool standby = peer_.connected && peer_.role == Role::kStandby;

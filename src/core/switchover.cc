@@ -10,6 +10,7 @@
 namespace hasync::core {
 
 Status Node::RequestSwitchover(TimePoint now) {
+  if (stopped_) return Unavailable("the node is shutting down");
   if (role_ != Role::kActive) {
     return NotActive(fmt::format("switchover is asked of the active node; node {} is {}",
                                  config_.node_id, RoleName(role_)));

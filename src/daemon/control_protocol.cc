@@ -148,9 +148,8 @@ json StatusResponse(const json& id, const core::NodeStatus& s) {
   r["peer"] = {{"state", s.peer.connected ? "up" : "down"},
                {"role", RoleName(s.peer.role)},
                {"node_id", s.peer.node_id},
-               // A peer that is gone is in sync with nothing (the core keeps the flag from the
-               // last connection).
-               {"in_sync", s.peer.connected && s.peer.in_sync}};
+               {"in_sync", s.peer.in_sync}};
+  r["synced"] = s.synced;
   r["sync"] = SyncStateName(s.sync);
   r["gvn"] = s.gvn;
   r["records"] = s.records;

@@ -25,12 +25,6 @@ spdlog::level::level_enum LevelOf(core::Severity severity) {
   return spdlog::level::info;
 }
 
-std::string_view TimerName(core::TimerId id) {
-  static constexpr std::array<std::string_view, core::kTimerCount> kNames = {
-      "startup", "heartbeat", "peer deadline", "bulk step", "write timeout", "switchover"};
-  return kNames[static_cast<size_t>(id)];
-}
-
 }  // namespace
 
 NodeDriver::NodeDriver(asio::io_context& io, Options options)
@@ -168,7 +162,7 @@ void NodeDriver::Arm(core::TimerId id, core::TimePoint deadline) {
     core::TimePoint now = Now();
     if (now - deadline > node_.config().heartbeat_interval) {
       // Heartbeats and deadlines are only as good as the loop's latency: say so when it lags.
-      spdlog::warn("{} timer fired {} ms late: the event loop was blocked", TimerName(id),
+      spdlog::warn("{} timer fired {} ms late: the event loop was blocked", core::TimerName(id),
                    std::chrono::duration_cast<std::chrono::milliseconds>(now - deadline).count());
     }
     node_.OnTimer(now, id);

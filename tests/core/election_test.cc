@@ -111,6 +111,21 @@ TEST(Failover, GoodbyeHandsOverAtOnce) {
   EXPECT_EQ(p.node(1).status().role, Role::kActive);
 }
 
+TEST(Failover, StoppedStandbyNeverTurnsActive) {
+  Pair p(TestConfig(1, 200), TestConfig(2, 100));
+  p.Start(0);
+  p.Start(1);
+  p.Connect();
+  p.Run(100ms);
+  p.node(1).Shutdown(p.now());
+  p.Settle();
+  p.Partition(true);
+  p.Run(1s);  // its peer deadline would have expired long ago
+  EXPECT_EQ(p.node(1).status().role, Role::kStandby);
+  EXPECT_EQ(p.node(1).Put(p.now(), "t", "k", "v", Durability::kAsync, 0).status.code(),
+            Code::kUnavailable);
+}
+
 TEST(Hello, PeerFromAnotherClusterIsRejected) {
   CoreConfig other = TestConfig(2, 100);
   other.cluster = "elsewhere";

@@ -109,8 +109,9 @@ TEST(ControlProtocolTest, StatusHasExactlyTheDocumentedKeys) {
   EXPECT_EQ(r["digest"], "000000000000009f");
   EXPECT_EQ(r["sync_progress"], (json{{"done", 5}, {"total", 10}}));
   EXPECT_EQ(r["unacked_bytes"], 42);
+  EXPECT_EQ(r["synced"], false);
   EXPECT_EQ(r["id"], 7);
-  EXPECT_EQ(r.size(), 11u) << r.dump();  // the nine documented keys, ok and id
+  EXPECT_EQ(r.size(), 12u) << r.dump();  // the ten documented keys, ok and id
 }
 
 TEST(ControlProtocolTest, BinaryValuesAreBase64InDumpLines) {
