@@ -9,6 +9,7 @@ TimePoint AckWaiters::next_deadline() const {
   // Deadlines grow with time, so the oldest write of each list expires first.
   if (!writes_.empty()) next = std::min(next, writes_.front().deadline);
   if (!unsent_.empty()) next = std::min(next, unsent_.front().deadline);
+  if (!resynced_.empty()) next = std::min(next, resynced_.front().deadline);
   return next;
 }
 
@@ -21,9 +22,11 @@ void AckWaiters::AddUnsentWrite(uint64_t token, TimePoint deadline) {
 }
 
 void AckWaiters::AssignUnsent(uint64_t seq) {
+  // Not into writes_: these are older than the incremental writes queued there, and merging
+  // them would break that list's deadline order.
   for (Write& w : unsent_) {
     w.seq = seq;
-    writes_.push_back(w);
+    resynced_.push_back(w);
   }
   unsent_.clear();
 }
@@ -35,10 +38,12 @@ void AckWaiters::AddTombstone(uint64_t seq, store::Table* table, std::string_vie
 
 size_t AckWaiters::Acked(uint64_t seq, std::vector<Event>* events) {
   size_t done = 0;
-  while (!writes_.empty() && writes_.front().seq <= seq) {
-    events->push_back(WriteCompleted{writes_.front().token, Status::Ok()});
-    writes_.pop_front();
-    ++done;
+  for (std::deque<Write>* list : {&writes_, &resynced_}) {
+    while (!list->empty() && list->front().seq <= seq) {
+      events->push_back(WriteCompleted{list->front().token, Status::Ok()});
+      list->pop_front();
+      ++done;
+    }
   }
   while (!tombstones_.empty() && tombstones_.front().seq <= seq) {
     Tombstone& t = tombstones_.front();
@@ -63,14 +68,17 @@ size_t AckWaiters::Expire(TimePoint now, std::vector<Event>* events) {
   };
   expire(writes_);
   expire(unsent_);
+  expire(resynced_);
   return failed;
 }
 
 size_t AckWaiters::FailAll(const Status& why, std::vector<Event>* events) {
-  size_t failed = writes_.size() + unsent_.size();
+  size_t failed = writes();
   for (const Write& w : writes_) events->push_back(WriteCompleted{w.token, why});
+  for (const Write& w : resynced_) events->push_back(WriteCompleted{w.token, why});
   for (const Write& w : unsent_) events->push_back(WriteCompleted{w.token, why});
   writes_.clear();
+  resynced_.clear();
   unsent_.clear();
   tombstones_.clear();
   return failed;

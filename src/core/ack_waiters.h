@@ -27,7 +27,7 @@ class AckWaiters {
     TimePoint deadline;
   };
 
-  size_t writes() const { return writes_.size() + unsent_.size(); }
+  size_t writes() const { return writes_.size() + unsent_.size() + resynced_.size(); }
   TimePoint next_deadline() const;
 
   void AddWrite(uint64_t seq, uint64_t token, TimePoint deadline);
@@ -54,8 +54,10 @@ class AckWaiters {
     std::string key;
     uint64_t rvn;
   };
-  std::deque<Write> writes_;   // ascending seq
-  std::vector<Write> unsent_;  // ascending deadline
+  // Each list is in ascending deadline order, so its front expires first.
+  std::deque<Write> writes_;    // ascending seq
+  std::vector<Write> unsent_;   // waiting for a resync to start
+  std::deque<Write> resynced_;  // waiting for a resync's EOF (seq ascends too)
   std::deque<Tombstone> tombstones_;
 };
 

@@ -1,11 +1,13 @@
 // Roles: the hello exchange, election, failover and the loss of a channel.
 //
-// Election is a pure function of what both nodes know (their roles, priorities and node ids),
-// so both sides reach the same answer from the same hello and heartbeat contents:
+// Election is a pure function of what both nodes know (roles, priorities, node ids, and how long
+// each had been active when it said hello), so both sides reach the same answer from the same
+// hello and heartbeat contents:
 //   - an active peer is followed: a node in init becomes standby (no preemption at start);
 //   - with no active in the pair, the higher priority, then the higher node id, becomes active;
-//   - two actives that meet (both came up alone, or a healed partition) keep the higher-ranked
-//     one; the other yields and is resynchronised by bulk sync.
+//   - two actives that meet (both came up alone, a healed partition, a node restarted while its
+//     peer still held the old connection) keep the one with the higher GVN, then the one active
+//     longer, then the higher-ranked; the other yields and is resynchronised by bulk sync.
 #include "core/node.h"
 #include "fmt/format.h"
 
@@ -39,6 +41,8 @@ void Node::OnHello(TimePoint now, const wire::Hello& m) {
   peer_.role = static_cast<Role>(m.role);
   peer_.gvn = m.gvn;
   peer_priority_ = m.priority;
+  peer_hello_gvn_ = m.gvn;
+  peer_hello_active_ms_ = m.active_ms;
   peer_preempt_ = (m.flags & 1) != 0;
   Log(Severity::kInfo, fmt::format("peer {} connected ({}, priority {}, gvn {})", m.node_id,
                                    RoleName(peer_.role), m.priority, m.gvn));
@@ -48,6 +52,11 @@ void Node::OnHello(TimePoint now, const wire::Hello& m) {
 void Node::OnHeartbeat(TimePoint now, const wire::Heartbeat& m) {
   peer_.gvn = m.gvn;
   Role role = static_cast<Role>(m.role);
+  if (awaiting_peer_standby_) {
+    // Heartbeats the old active sent before it read our switchover answer still say "active".
+    if (role != Role::kStandby) return;
+    awaiting_peer_standby_ = false;
+  }
   if (role == peer_.role) return;
   peer_.role = role;
   Elect(now);
@@ -69,8 +78,8 @@ void Node::Elect(TimePoint now) {
       }
       break;
     case Role::kActive:
-      if (peer == Role::kActive && !outranks) {
-        BecomeStandby(now, "two active nodes met; the peer outranks this one");
+      if (peer == Role::kActive && !KeepsActiveRole()) {
+        BecomeStandby(now, "two active nodes met; the peer keeps the active role");
       }
       break;
     case Role::kStandby:
@@ -78,6 +87,20 @@ void Node::Elect(TimePoint now) {
       break;
   }
   MaybeStartBulkSync(now);
+}
+
+// Two actives met. The yielding node is resynchronised by bulk sync, which replaces its records,
+// so the one holding the pair's history stays:
+//  1. the higher GVN: it only rises with bulk syncs, so a node restarted empty (0) loses to one
+//     that has been part of the pair, even if it became active first;
+//  2. then the one active longer: a standby that took over before its bulk sync finished has
+//     the same GVN as its active but became active later;
+//  3. then rank.
+// Both sides compare the values their hellos carried on this connection, so they always agree.
+bool Node::KeepsActiveRole() const {
+  if (hello_gvn_ != peer_hello_gvn_) return hello_gvn_ > peer_hello_gvn_;
+  if (hello_active_ms_ != peer_hello_active_ms_) return hello_active_ms_ > peer_hello_active_ms_;
+  return Outranks(peer_priority_, peer_.node_id);
 }
 
 void Node::BecomeActive(TimePoint now, std::string reason) {
@@ -104,8 +127,10 @@ void Node::SetRole(TimePoint now, Role role, std::string reason) {
   role_ = role;
   Log(Severity::kInfo, fmt::format("role {} -> {}: {}", RoleName(from), RoleName(role), reason));
   effects_.events.push_back(RoleChanged{from, role, std::move(reason)});
-  // Tell the peer at once rather than at the next heartbeat: election depends on it.
-  if (peer_.connected) SendHeartbeat();
+  // Tell the peer at once rather than at the next heartbeat: election depends on it. Our hello
+  // went out when the channel came up, so the peer accepts a heartbeat even if its own hello
+  // has not reached us yet (a role taken in that window must not go unannounced).
+  if (channel_up_) SendHeartbeat();
 }
 
 void Node::LoseChannel(TimePoint now, std::string_view reason, std::optional<CloseCause> cause) {
@@ -124,6 +149,7 @@ void Node::LoseChannel(TimePoint now, std::string_view reason, std::optional<Clo
   in_.Reset();
   peer_.connected = false;
   peer_.in_sync = false;
+  awaiting_peer_standby_ = false;
   ArmTimer(TimerId::kPeerDeadline, kNever);
   ArmTimer(TimerId::kBulkStep, kNever);
   if (switchover_pending_ != 0) {

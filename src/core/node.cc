@@ -225,6 +225,8 @@ void Node::SendHello(TimePoint now) {
                 std::chrono::duration_cast<std::chrono::milliseconds>(now - active_since_).count())
           : 0;
   hello.config_digest = LimitsDigest(config_.limits);
+  hello_gvn_ = hello.gvn;
+  hello_active_ms_ = hello.active_ms;
   hello.cluster = config_.cluster;
   Send(hello);
 }

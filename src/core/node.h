@@ -147,6 +147,7 @@ class Node {
   void SendHeartbeat();
   void SendAckIfDue();
   bool Outranks(uint8_t priority, NodeId id) const;
+  bool KeepsActiveRole() const;
   SyncState CurrentSync() const;
   void ArmTimer(TimerId id, TimePoint deadline);
   void Log(Severity severity, std::string text);
@@ -166,6 +167,11 @@ class Node {
   PeerView peer_;
   wire::FrameReader reader_;
   uint8_t peer_priority_ = 0;
+  // What the two hellos of this connection said: both nodes decide from these same numbers.
+  uint64_t hello_gvn_ = 0;
+  uint64_t peer_hello_gvn_ = 0;
+  uint64_t hello_active_ms_ = 0;
+  uint64_t peer_hello_active_ms_ = 0;
   bool peer_preempt_ = false;
   Outbound out_;
   Inbound in_;
@@ -189,6 +195,9 @@ class Node {
   bool resync_needed_ = false;
   TimePoint write_timer_at_ = kNever;
 
+  // After accepting a switchover: the peer's heartbeats keep saying "active" until it has read
+  // our answer; they are ignored until one says "standby".
+  bool awaiting_peer_standby_ = false;
   uint64_t next_switchover_id_ = 1;
   uint64_t switchover_pending_ = 0;  // id of the request this node is waiting on; 0 if none
 };

@@ -45,6 +45,7 @@ void Node::OnSwitchoverRequest(TimePoint now, const wire::SwitchoverRequest& m) 
   gvn_ = std::max(gvn_, m.gvn);
   peer_.gvn = gvn_;
   peer_.role = Role::kStandby;
+  awaiting_peer_standby_ = true;
   // The old active holds everything this node holds: no bulk sync is needed to follow it.
   bulk_ = BulkSender();
   bulk_.started = true;

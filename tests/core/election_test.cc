@@ -1,6 +1,8 @@
 // Role election, failover and the hello checks of core::Node.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "pair.h"
 
 namespace hasync::core::testing {
@@ -73,6 +75,53 @@ TEST(Election, TwoActivesMeetingKeepTheHigherRanked) {
   EXPECT_EQ(p.node(0).status().role, Role::kStandby);
   EXPECT_EQ(p.node(1).status().role, Role::kActive);
   EXPECT_EQ(p.node(0).store().digest(), p.node(1).store().digest());
+}
+
+// Regression (simulator seeds 290, 506): a node restarted empty that became active alone, while
+// its peer still held the old connection, outranked the survivor and wiped it by bulk sync.
+TEST(Election, RestartedEmptyNodeNeverWipesTheSurvivor) {
+  Pair p(TestConfig(1, 100), TestConfig(2, 250));
+  p.Start(0);
+  p.Run(300ms);
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(p.node(0)
+                    .Put(p.now(), "t", "k" + std::to_string(i), "v", Durability::kAsync, 0)
+                    .status.ok());
+  }
+  p.Start(1);
+  p.Connect();
+  p.Run(200ms);
+  ASSERT_TRUE(p.node(0).status().peer.in_sync);
+  p.Crash(1);
+  p.Start(1);
+  p.Run(300ms);  // alone: active, empty, and it outranks node 1
+  ASSERT_EQ(p.node(1).status().role, Role::kActive);
+  p.Connect();
+  p.Run(500ms);
+  EXPECT_EQ(p.node(0).status().role, Role::kActive);
+  EXPECT_EQ(p.node(1).status().role, Role::kStandby);
+  EXPECT_EQ(p.node(1).store().records(), 50u);
+}
+
+// Regression (simulator seed 200): after a switchover, heartbeats the old active sent before it
+// read the answer said "active" and stopped the new active's replication.
+TEST(Switchover, StaleActiveHeartbeatDoesNotStopReplication) {
+  Pair p(TestConfig(1, 200), TestConfig(2, 100));
+  p.Start(0);
+  p.Start(1);
+  p.Connect();
+  p.Run(100ms);
+  p.Stall(1, true);  // node 1's answer is held back...
+  ASSERT_TRUE(p.node(0).RequestSwitchover(p.now()).ok());
+  p.Settle();
+  ASSERT_EQ(p.node(1).status().role, Role::kActive);
+  p.Run(60ms);  // ...while node 0, still active, sends a heartbeat saying so
+  ASSERT_TRUE(p.node(1).Put(p.now(), "t", "k", "v", Durability::kAsync, 0).status.ok());
+  p.Stall(1, false);
+  p.Run(100ms);
+  EXPECT_EQ(p.node(0).status().role, Role::kStandby);
+  EXPECT_EQ(p.node(1).status().role, Role::kActive);
+  EXPECT_EQ(p.node(0).store().records(), 1u);
 }
 
 TEST(Failover, StandbyTakesOverWhenChannelCloses) {

@@ -1,0 +1,135 @@
+#include "sim/frames.h"
+
+#include <xxhash.h>
+
+#include <array>
+#include <cstring>
+
+#include "fmt/format.h"
+#include "hasync/types.h"
+#include "wire/messages.h"
+#include "wire/record_batch.h"
+
+namespace hasync::sim {
+namespace {
+
+template <typename T>
+T Load(const uint8_t* p) {
+  T v = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) v = static_cast<T>(v | (T(p[i]) << (8 * i)));
+  return v;
+}
+
+std::string_view Kind(wire::SyncKind kind) {
+  switch (kind) {
+    case wire::SyncKind::kIncremental:
+      return "incr";
+    case wire::SyncKind::kBulk:
+      return "bulk";
+    case wire::SyncKind::kReconcile:
+      return "reconcile";
+  }
+  return "?";
+}
+
+std::string_view RoleByte(uint8_t role) {
+  return role <= 2 ? RoleName(static_cast<Role>(role)) : "?";
+}
+
+}  // namespace
+
+std::vector<Frame> FrameScanner::Feed(std::span<const uint8_t> bytes) {
+  std::vector<Frame> frames;
+  if (!error_.empty()) return frames;
+  buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+  size_t pos = 0;
+  while (buf_.size() - pos >= 4) {
+    const uint8_t* f = buf_.data() + pos;
+    const uint32_t length = Load<uint32_t>(f);
+    const size_t total = size_t{4} + length;
+    if (length < wire::kFrameOverheadBytes - 4 || total > wire::kDefaultMaxFrameBytes) {
+      error_ = fmt::format("frame of length {} at seq {}", length, next_seq_);
+      break;
+    }
+    if (buf_.size() - pos < total) break;
+    const uint8_t type = f[4];
+    const uint64_t seq = Load<uint64_t>(f + 8);
+    if (XXH3_64bits(f + 4, total - 4 - wire::kFrameTrailerBytes) !=
+        Load<uint64_t>(f + total - wire::kFrameTrailerBytes)) {
+      error_ = fmt::format("bad checksum on frame seq {}", seq);
+    } else if (type == 0 || type > wire::kMaxMsgType || f[5] != 0 || f[6] != 0 || f[7] != 0) {
+      error_ = fmt::format("bad header (type {}, flags {}) on frame seq {}", type, f[5], seq);
+    } else if (seq != next_seq_) {
+      error_ = fmt::format("frame seq {} where {} was due", seq, next_seq_);
+    }
+    if (!error_.empty()) break;
+    ++next_seq_;
+    frames.push_back(Frame{static_cast<wire::MsgType>(type), seq, {f, f + total}});
+    pos += total;
+  }
+  buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos));
+  return frames;
+}
+
+std::string_view MsgName(wire::MsgType type) {
+  static constexpr std::array<std::string_view, wire::kMaxMsgType + 1> kNames = {
+      "?",
+      "hello",
+      "heartbeat",
+      "records",
+      "bulk-begin",
+      "eof",
+      "ack",
+      "switchover-request",
+      "switchover-response",
+      "sync-request",
+      "sync-response",
+      "goodbye"};
+  auto i = static_cast<size_t>(type);
+  return i < kNames.size() ? kNames[i] : "?";
+}
+
+std::string DescribeFrame(const Frame& frame) {
+  const wire::Payload p = frame.payload();
+  std::string what;
+  switch (frame.type) {
+    case wire::MsgType::kHello:
+      if (auto m = wire::DecodeHello(p); m.ok()) {
+        what = fmt::format(" {} prio {} gvn {}", RoleByte(m->role), m->priority, m->gvn);
+      }
+      break;
+    case wire::MsgType::kHeartbeat:
+      if (auto m = wire::DecodeHeartbeat(p); m.ok()) {
+        what = fmt::format(" {} sync {} gvn {}", RoleByte(m->role), m->sync_state, m->gvn);
+      }
+      break;
+    case wire::MsgType::kRecords:
+      if (auto m = wire::DecodeRecordBatch(p, wire::BatchLimits{}); m.ok()) {
+        what = fmt::format(" {} {} x{}", Kind(m->kind()), m->table(), m->count());
+      }
+      break;
+    case wire::MsgType::kBulkBegin:
+      if (auto m = wire::DecodeBulkBegin(p); m.ok()) {
+        what = fmt::format(" gvn {} total {}", m->gvn, m->total);
+      }
+      break;
+    case wire::MsgType::kRecordEof:
+      if (auto m = wire::DecodeRecordEof(p); m.ok()) {
+        what = fmt::format(" gvn {} sent {}", m->gvn, m->sent);
+      }
+      break;
+    case wire::MsgType::kAck:
+      if (auto m = wire::DecodeAck(p); m.ok()) what = fmt::format(" {}", m->seq);
+      break;
+    case wire::MsgType::kSwitchoverResponse:
+      if (auto m = wire::DecodeSwitchoverResponse(p); m.ok()) {
+        what = m->accepted ? " accepted" : fmt::format(" refused {}", int(m->reason));
+      }
+      break;
+    default:
+      break;
+  }
+  return fmt::format("{}{} #{} ({}B)", MsgName(frame.type), what, frame.seq, frame.bytes.size());
+}
+
+}  // namespace hasync::sim

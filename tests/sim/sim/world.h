@@ -1,0 +1,138 @@
+// World: one seed's deterministic simulation of a hasync pair.
+//
+// It holds the two core::Nodes (node ids 1 and 2), virtual time, the event queue, the simulated
+// network and the single seeded Rng, and it plays the daemon's part for each node: it calls the
+// node, then Flush() at the end of the turn, and carries out the effects after every call (bytes
+// into the pipe, timers armed or cancelled, CloseChannel, events). Timers fire at their deadline;
+// re-arming replaces, kNever cancels. A crash destroys the Node (kill -9 or power loss) and a
+// restart builds a fresh one with an empty store and the same configuration.
+//
+// Everything that happens is an event in (time, sequence) order and every random choice comes
+// from the one Rng in that order, so a seed replays exactly: same steps, same trace.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "core/node.h"
+#include "sim/event_queue.h"
+#include "sim/faults.h"
+#include "sim/history.h"
+#include "sim/invariants.h"
+#include "sim/network.h"
+#include "sim/rng.h"
+#include "sim/setup.h"
+#include "sim/tamper.h"
+#include "sim/trace.h"
+#include "sim/workload.h"
+
+namespace hasync::sim {
+
+struct SimOptions {
+  uint64_t seed = 1;
+  std::ostream* trace = nullptr;  // every event, when set
+  BreakMode brk = BreakMode::kNone;
+};
+
+struct Failure {
+  std::string invariant;
+  std::string message;
+  TimePoint at{0};
+};
+
+struct SimResult {
+  uint64_t seed = 0;
+  uint64_t steps = 0;
+  uint64_t faults = 0;
+  uint64_t writes = 0;
+  TimePoint end{0};
+  std::optional<Failure> failure;
+};
+
+SimResult RunSeed(const SimOptions& options);
+
+enum class CrashKind : uint8_t { kKill, kPowerLoss, kStop };
+
+class World final : private LinkEvents {
+ public:
+  explicit World(const SimOptions& options);
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+  ~World();
+
+  SimResult Run();
+
+  // For the workload, the fault schedule and the invariants.
+  TimePoint now() const { return queue_.now(); }
+  Rng& rng() { return rng_; }
+  Trace& trace() { return trace_; }
+  const Setup& setup() const { return setup_; }
+  Network& network() { return network_; }
+  History& history() { return history_; }
+  Workload& workload() { return workload_; }
+  Invariants& invariants() { return invariants_; }
+  bool running(int slot) const { return slots_[slot].node != nullptr; }
+  // Grows at every crash and every start: names one life of a node.
+  uint64_t incarnation(int slot) const { return slots_[slot].incarnation; }
+  core::Node& node(int slot) { return *slots_[slot].node; }
+  void At(TimePoint at, std::function<void()> fn) { queue_.At(at, std::move(fn)); }
+
+  // Calls into node `slot` as its daemon would: fn(node), then the end-of-turn Flush, carrying
+  // out the effects after each.
+  template <typename Fn>
+  void Call(int slot, Fn&& fn) {
+    core::Node& n = node(slot);
+    fn(n);
+    Drain(slot);
+    n.Flush(now());
+    Drain(slot);
+  }
+
+  void Start(int slot);
+  void Crash(int slot, CrashKind kind);
+  // Records the first violated invariant; the run stops after the current step.
+  void Fail(std::string_view invariant, std::string message);
+  bool failed() const { return failure_.has_value(); }
+
+ private:
+  struct Slot {
+    std::unique_ptr<core::Node> node;
+    uint64_t incarnation = 0;
+    std::array<uint64_t, core::kTimerCount> timer_gen{};
+  };
+
+  void Drain(int slot);
+  void FireTimer(int slot, uint64_t incarnation, core::TimerId id, uint64_t gen);
+
+  // LinkEvents.
+  bool NodeRunning(int slot) const override { return running(slot); }
+  void ChannelUp(int slot) override;
+  void ChannelDown(int slot, std::string_view reason) override;
+  void Bytes(int slot, std::span<const uint8_t> bytes) override;
+  void FrameSent(int from, const Frame& frame, uint64_t end) override;
+  void BadStream(int from, std::string_view error) override;
+
+  SimOptions options_;
+  Rng rng_;
+  EventQueue queue_;
+  Trace trace_;
+  Setup setup_;
+  Tamper tamper_;
+  Network network_;
+  History history_;
+  Workload workload_;
+  Invariants invariants_;
+  Faults faults_;
+  std::array<Slot, 2> slots_;
+  std::optional<Failure> failure_;
+  bool idle_step_ = false;          // the event was a stale timer: nothing to check
+  std::optional<int> break_crash_;  // --break drop-acked: crash this node after the step
+};
+
+}  // namespace hasync::sim
