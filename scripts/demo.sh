@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# The README's first command. On a fresh Debian 12 machine, as root:
+#
+#   scripts/demo.sh            install packages, build the release preset, run the demo
+#   scripts/demo.sh --no-build run the demo with the binaries already in build/release
+#
+# The demo runs a pair of hasyncd on loopback: node 1 starts alone and takes 100,000 sessions;
+# node 2 joins as standby while writes continue and is bulk synced; a planned switchover makes
+# node 2 active; node 2 is then killed with `kill -9` while an application writes with
+# `--replicated`; node 1 takes over. The report says how many records each node holds, whether
+# their digests match, how many acknowledged writes were lost, and how long the takeover took.
+# Daemon logs go to files (their paths are printed); everything started is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+build=1
+[ "${1:-}" = "--no-build" ] && build=0
+bin="${HASYNC_BUILD_DIR:-$root/build/release}/src"
+
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+section() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
+say() { printf '   %s\n' "$*"; }
+die() { printf '\ndemo: %s\n' "$*" >&2; exit 1; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+if [ "$build" = 1 ]; then
+  [ "$(id -u)" = 0 ] || die "run as root (it installs Debian packages), or use --no-build"
+  section "Installing packages (scripts/install-deps.sh)"
+  scripts/install-deps.sh
+  say "done"
+  section "Building the release preset"
+  mkdir -p build
+  blog="$root/build/demo-build.log"
+  if ! { cmake --preset release && cmake --build --preset release -j"$(nproc)"; } >"$blog" 2>&1; then
+    tail -n 30 "$blog" >&2
+    die "build failed; full log: $blog"
+  fi
+  say "built $bin/hasyncd and $bin/hasyncctl (log: $blog)"
+fi
+[ -x "$bin/hasyncd" ] && [ -x "$bin/hasyncctl" ] || die "no binaries in $bin"
+
+work=$(mktemp -d /tmp/hasync-demo.XXXXXX)
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  restore_sync
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+p1=$(free_port)
+p2=$(free_port)
+
+# A dead host goes silent, but the kernel of a process killed on loopback closes its
+# connections at once (FIN/RST), which would make the failover look faster than it is. Before
+# the kill, an nftables table of the demo's own drops loopback traffic on the pair's two sync
+# ports only, so the standby must notice the death by missed heartbeats. Removed on exit.
+nft_table="hasync_demo_$$"
+cut_rules() {
+  cat <<EOF
+table inet $nft_table {
+  chain out {
+    type filter hook output priority -300; policy accept;
+    oifname "lo" tcp dport { $p1, $p2 } drop
+    oifname "lo" tcp sport { $p1, $p2 } drop
+  }
+}
+EOF
+}
+restore_sync() { nft delete table inet "$nft_table" 2>/dev/null || true; }
+
+# node N's config: [node] [sync] [control] [log]; node 1 outranks node 2.
+write_config() {  # id priority listen_port peer_port peer_id
+  cat >"$work/node$1.toml" <<EOF
+[node]
+id = $1
+priority = $2
+cluster = "demo"
+
+[sync]
+listen = "127.0.0.1:$3"
+peer = "127.0.0.1:$4"
+peer_id = $5
+heartbeat_interval_ms = 50
+dead_after_missed = 3
+startup_wait_ms = 500
+# 50k records/s: the bulk sync of 100k sessions takes about two seconds, long enough to watch.
+bulk_rate = 50000
+
+[control]
+socket = "$work/node$1.sock"
+
+[log]
+level = "info"
+EOF
+}
+write_config 1 200 "$p1" "$p2" 2
+write_config 2 100 "$p2" "$p1" 1
+
+ctl() { local n=$1; shift; "$bin/hasyncctl" --control "$work/node$n.sock" "$@"; }
+
+# One field of `status --json` (dotted path, e.g. peer.state).
+field() {
+  ctl "$1" status --json 2>/dev/null | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v.get(k) if isinstance(v, dict) else None
+print("" if v is None else str(v).lower())' "$2" 2>/dev/null || true
+}
+
+# A one-line summary of a node, for the operator.
+show() {
+  ctl "$1" status --json 2>/dev/null | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+p = s.get("peer") or {}
+sp = s.get("sync_progress") or {}
+sync = s.get("sync", "?")
+if sync != "idle":
+    sync += " %s/%s" % (sp.get("done"), sp.get("total"))
+print("   node %s: %-7s records=%-7s gvn=%-7s digest=%s peer=%s sync=%s" % (
+    s["node_id"], s["role"], s["records"], s["gvn"], s["digest"], p.get("state"), sync))' \
+    || say "node $1: not answering"
+}
+
+start_node() {
+  "$bin/hasyncd" --config "$work/node$1.toml" >>"$work/node$1.log" 2>&1 &
+  pids+=($!)
+  eval "pid$1=$!"
+  disown $!
+  local i
+  for i in $(seq 200); do
+    ctl "$1" status --json >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  die "node $1 did not start; log: $work/node$1.log"
+}
+
+wait_role() {  # node role timeout_ms
+  ctl "$1" wait --role "$2" --timeout-ms "$3" >/dev/null 2>&1 ||
+    die "node $1 did not become $2; log: $work/node$1.log"
+}
+
+wait_in_sync() {  # node (the active) timeout_s
+  local i
+  for i in $(seq $(( $2 * 20 ))); do
+    if [ "$(field "$1" peer.in_sync)" = true ] && [ "$(field "$1" sync)" = idle ]; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  die "the standby of node $1 did not get in sync; logs in $work"
+}
+
+# Background application: puts in a loop, one key per line in $2 once acknowledged.
+writer() {  # node file prefix [--replicated]
+  local n=$1 file=$2 prefix=$3 mode=${4:-} i=0
+  while :; do
+    if ctl "$n" put sessions "$prefix$i" "value-$i" $mode >/dev/null 2>&1; then
+      echo "$prefix$i value-$i" >>"$file"
+    fi
+    i=$((i + 1))
+  done
+}
+# Background jobs are disowned (bash would announce each kill); wait for them by polling.
+stop_pid() {
+  kill -9 "$1" 2>/dev/null || true
+  while kill -0 "$1" 2>/dev/null; do sleep 0.01; done
+}
+
+printf '\nhasync demo: work dir %s\n' "$work"
+say "node 1 log: $work/node1.log"
+say "node 2 log: $work/node2.log"
+
+section "1. Node 1 starts alone and becomes active"
+start_node 1
+wait_role 1 active 5000
+show 1
+
+section "2. 100,000 sessions written on node 1"
+t=$(now_ms)
+ctl 1 load sessions --count 100000 --value-size 200 --prefix sess- >/dev/null ||
+  die "load failed; log: $work/node1.log"
+say "loaded in $(( $(now_ms) - t )) ms (200-byte values)"
+show 1
+
+section "3. Node 2 joins as standby while writes continue (bulk sync)"
+: >"$work/acked-async"
+writer 1 "$work/acked-async" live- &
+wpid=$!
+pids+=("$wpid")
+disown "$wpid"
+( i=0; while :; do ctl 1 load sessions --count 500 --value-size 200 --prefix "burst$i-" \
+    >/dev/null 2>&1 && echo "$i" >>"$work/bursts"; i=$((i + 1)); sleep 0.1; done ) &
+lpid=$!
+pids+=("$lpid")
+disown "$lpid"
+t=$(now_ms)
+start_node 2
+for _ in $(seq 600); do
+  show 2
+  [ "$(field 1 peer.in_sync)" = true ] && break
+  sleep 0.4
+done
+wait_in_sync 1 60
+say "node 2 in sync $(( $(now_ms) - t )) ms after it started; writes went on throughout"
+stop_pid "$wpid"
+stop_pid "$lpid"
+wait_in_sync 1 30
+show 1
+show 2
+bursts=$(wc -l <"$work/bursts" 2>/dev/null || echo 0)
+say "written while node 2 joined: $(wc -l <"$work/acked-async") puts and $((bursts * 500)) loaded sessions"
+
+section "4. Planned switchover"
+t=$(now_ms)
+ctl 1 switchover >/dev/null || die "switchover refused; log: $work/node1.log"
+wait_role 2 active 5000
+wait_role 1 standby 5000
+say "node 2 active after $(( $(now_ms) - t )) ms"
+wait_in_sync 2 30
+show 1
+show 2
+
+section "5. kill -9 of the active (node 2) while an application writes with --replicated"
+: >"$work/acked-replicated"
+writer 2 "$work/acked-replicated" crit- --replicated &
+wpid=$!
+pids+=("$wpid")
+disown "$wpid"
+sleep 1.5
+records_before=$(field 2 records)
+# Cut (when nft works here), kill, then poll node 1 every few ms until it reports active;
+# prints "<ms from kill to active> <1 if cut>".
+cut_rules >"$work/cut.nft"
+result=$(python3 - "$pid2" "$bin/hasyncctl" "$work/node1.sock" "$work/cut.nft" <<'PY'
+import json, os, signal, subprocess, sys, time
+pid, ctl, sock, rules = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+cut = subprocess.run(["nft", "-f", rules], capture_output=True).returncode == 0
+t = time.monotonic()
+os.kill(pid, signal.SIGKILL)
+while time.monotonic() - t < 10:
+    r = subprocess.run([ctl, "--control", sock, "status", "--json"], capture_output=True, text=True)
+    if r.returncode == 0 and json.loads(r.stdout).get("role") == "active":
+        print(round((time.monotonic() - t) * 1000), int(cut))
+        sys.exit(0)
+    time.sleep(0.002)
+sys.exit(1)
+PY
+) || die "node 1 did not take over within 10 s; log: $work/node1.log"
+read -r takeover_ms cut <<<"$result"
+if [ "$cut" = 1 ]; then
+  say "node 2's sync traffic was cut first (nft on lo, ports $p1 and $p2), as a dead host's is"
+else
+  say "nft could not cut node 2's sync traffic: its kernel closed the connection for it"
+fi
+stop_pid "$wpid"
+say "node 2 killed; node 1 active $takeover_ms ms later"
+restore_sync
+ctl 1 put sessions after-failover ok >/dev/null && say "node 1 serves writes"
+show 1
+# What the survivor holds, for the report (dumped now: node 1 has no peer to keep up with).
+ctl 1 dump sessions --json >"$work/survivor.json" || die "dump failed on node 1"
+
+section "6. Node 2 restarts and rejoins as standby"
+t=$(now_ms)
+start_node 2
+wait_role 2 standby 10000
+wait_in_sync 1 60
+say "node 2 standby and bulk synced $(( $(now_ms) - t )) ms after restart"
+show 1
+show 2
+
+section "Report"
+rc=0
+CTL="$bin/hasyncctl" python3 - "$work" "$records_before" "$takeover_ms" "$cut" <<'PY' || rc=$?
+import json, os, sys
+work, records_before, takeover_ms, cut = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+# `dump --json`: one {"table", "key", "value", "rvn"} object per line.
+have = {}
+for line in open(os.path.join(work, "survivor.json")):
+    if line.strip():
+        r = json.loads(line)
+        if "key" in r:
+            have[r["key"]] = r.get("value")
+def lost(name):
+    acked = dict(l.split(" ", 1) for l in open(os.path.join(work, name)).read().splitlines())
+    return len(acked), sum(1 for k, v in acked.items() if have.get(k) != v)
+def status(n):
+    import subprocess
+    out = subprocess.run([os.environ["CTL"], "--control", f"{work}/node{n}.sock", "status",
+                          "--json"], capture_output=True, text=True).stdout
+    return json.loads(out)
+s1, s2 = status(1), status(2)
+rn, rl = lost("acked-replicated")
+an, al = lost("acked-async")
+print(f"   records on node 1 (active):     {s1['records']}")
+print(f"   records on node 2 (standby):    {s2['records']}")
+print(f"   digests:                        {'EQUAL' if s1['digest'] == s2['digest'] else 'DIFFERENT'}"
+      f" ({s1['digest']} / {s2['digest']})")
+print(f"   records lost:                   {rl + al} of {rn + an} acknowledged writes")
+print(f"     replicated puts to node 2 up to its kill: {rn} acknowledged, {rl} missing on node 1")
+print(f"     async puts to node 1 while node 2 joined: {an} acknowledged, {al} missing on node 1")
+print(f"   node 2 held {records_before} records shortly before it was killed")
+print(f"   kill -9 -> standby serving as active: {takeover_ms} ms")
+if cut == "1":
+    print("   (node 2's traffic was cut before the kill: node 1 noticed by missed heartbeats,")
+    print("    3 x 50 ms, as it would notice a dead host)")
+else:
+    print("   (node 2's kernel closed its connection, so node 1 noticed at once; a dead host")
+    print("    is noticed after 3 missed 50 ms heartbeats)")
+sys.exit(1 if rl or al or s1["digest"] != s2["digest"] else 0)
+PY
+say "logs: $work/node1.log $work/node2.log"
+exit $rc
