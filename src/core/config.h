@@ -29,13 +29,13 @@ struct CoreConfig {
   uint32_t dead_after_missed = 3;  // peer declared dead after this many silent intervals
   Duration startup_wait = 500ms;   // a node alone waits this long before it becomes active
 
-  uint64_t bulk_rate = 0;                // records/s during bulk sync; 0 = unlimited
-  size_t max_batch_bytes = 256 * 1024;   // a records frame is flushed at this payload size;
-                                         // at most kMaxBatchBytes
-  size_t bulk_window_bytes = 16u << 20;  // bulk sync pauses above this many unacked bytes
-  size_t max_unacked_bytes = 64u << 20;  // past this the standby is resynchronised by bulk
-  uint32_t bulk_step_records = 8192;     // records per bulk step before yielding
-  Duration replicate_timeout = 2s;       // a kReplicated write fails after this
+  uint64_t bulk_rate = 0;                       // records/s during bulk sync; 0 = unlimited
+  size_t max_batch_bytes = size_t{256} * 1024;  // a records frame is flushed at this payload size;
+                                                // at most kMaxBatchBytes
+  size_t bulk_window_bytes = 16u << 20;         // bulk sync pauses above this many unacked bytes
+  size_t max_unacked_bytes = 64u << 20;         // past this the standby is resynchronised by bulk
+  uint32_t bulk_step_records = 8192;            // records per bulk step before yielding
+  Duration replicate_timeout = 2s;              // a kReplicated write fails after this
   Duration switchover_timeout = 2s;
   size_t max_pending_writes = 1u << 20;  // kReplicated writes waiting for an ack
 

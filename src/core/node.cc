@@ -255,7 +255,7 @@ void Node::Log(Severity severity, std::string text) {
   effects_.events.push_back(LogLine{severity, std::move(text)});
 }
 
-void Node::Fail(TimePoint now, Status error) {
+void Node::Fail(TimePoint now, const Status& error) {
   ++counters_.protocol_errors;
   Log(Severity::kError, "closing the sync channel: " + error.ToString());
   LoseChannel(now, error.ToString(), CloseCause::kProtocolError);

@@ -126,7 +126,7 @@ class Node {
   // `cause`: the core itself closes the channel and tells the driver why; nullopt: the driver
   // reported it down.
   void LoseChannel(TimePoint now, std::string_view reason, std::optional<CloseCause> cause);
-  void Fail(TimePoint now, Status error);  // protocol violation: close and count
+  void Fail(TimePoint now, const Status& error);  // protocol violation: close and count
 
   void MaybeStartBulkSync(TimePoint now);
   void StartBulkSync(TimePoint now);

@@ -88,19 +88,28 @@ void NodeDriver::Erase(std::string_view table, std::string_view key, Durability 
 }
 
 void NodeDriver::Finish(core::WriteOutcome outcome, uint64_t token, Done& done) {
-  if (outcome.pending) pending_writes_.emplace(token, std::move(done));
   ScheduleFlush();
+  if (outcome.pending) {
+    // Registered before Drain(), which may already carry its completion.
+    pending_writes_.emplace(token, std::move(done));
+    Drain();
+    return;
+  }
   Drain();
-  if (!outcome.pending) done(std::move(outcome.status));
+  done(std::move(outcome.status));
 }
 
 void NodeDriver::Switchover(Done done) {
   if (stopped_) return done(Unavailable("the node stopped"));
   if (switchover_done_) return done(Unavailable("a switchover is already in progress"));
   Status asked = node_.RequestSwitchover(Now());
-  if (asked.ok()) switchover_done_ = std::move(done);
+  if (!asked.ok()) {
+    Drain();
+    done(std::move(asked));
+    return;
+  }
+  switchover_done_ = std::move(done);
   Drain();
-  if (!asked.ok()) done(std::move(asked));
 }
 
 void NodeDriver::ScheduleFlush() {
