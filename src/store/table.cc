@@ -6,6 +6,7 @@
 #include "fmt/format.h"
 #include "store/key_index.h"
 #include "store/record.h"
+#include "store/table_test_peer.h"
 #include "store/version_list.h"
 
 namespace hasync::store {
@@ -213,11 +214,15 @@ void Table::ForEach(const std::function<void(const RecordView&)>& fn) const {
   }
 }
 
+void Table::Reserve(size_t n) { impl_->index.Reserve(n); }
+
 size_t Table::size() const { return impl_->live; }
 size_t Table::tombstones() const { return impl_->tombstones; }
 uint64_t Table::digest() const { return impl_->digest; }
 size_t Table::key_value_bytes() const { return impl_->key_value_bytes; }
 
 void Table::Clear() { impl_->Clear(); }
+
+KeyIndex& TableTestPeer::Index(Table& table) { return table.impl_->index; }
 
 }  // namespace hasync::store

@@ -22,11 +22,11 @@
 //
 // Keys are 1..max_key_bytes bytes and values 0..max_value_bytes bytes (limits.h). Every call but
 // ForEach takes O(1) expected time besides copying and hashing the bytes, and EraseOlderThan O(1)
-// per record it erases; a write that grows the key index pays for rehashing it (amortised O(1),
-// a pause of ~150 ns per record held: 150 ms when it doubles past 917,504 records). Version order
-// equals ascending RVN order only while callers honour the RVN rule of Upsert and Erase; if one
-// does not, the record still moves to the newest end, and the walks stop at the first record not
-// below their bound, possibly leaving older records after it.
+// per record it erases. The key index resizes incrementally (key_index.h): while a resize is under
+// way, each write or delete also moves a few records over (~1 us), so no call pauses for a resize,
+// however large the table. Version order equals ascending RVN order only while callers honour the
+// RVN rule of Upsert and Erase; if one does not, the record still moves to the newest end, and the
+// walks stop at the first record not below their bound, possibly leaving older records after it.
 //
 // Not thread-safe: a table belongs to the thread that drives its node.
 #pragma once
@@ -97,6 +97,14 @@ class Table {
   // Visits live records in version order (oldest first). `fn` must not modify the table.
   void ForEach(const std::function<void(const RecordView&)>& fn) const;
 
+  // Prepares the index for `n` records (live and tombstones, those held included) so that loading
+  // them causes no resize; costs one allocation. Until the table holds `n` records, removals do
+  // not shrink the index below that size either. An empty table gets the slots at once; one that
+  // holds records moves them over step by step, as at any resize. Never shrinks the index; a call
+  // replaces the previous reservation, and Reserve(0) drops it. A standby calls it when a bulk sync
+  // announces its total.
+  void Reserve(size_t n);
+
   size_t size() const;             // live records
   size_t tombstones() const;       // tombstones waiting for Purge/Remove
   uint64_t digest() const;         // order-independent digest of the live records
@@ -104,7 +112,8 @@ class Table {
 
  private:
   friend class Store;
-  void Clear();  // drops every record and tombstone (Store::Clear)
+  friend struct TableTestPeer;  // table_test_peer.h
+  void Clear();                 // drops every record and tombstone (Store::Clear)
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

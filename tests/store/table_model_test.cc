@@ -12,6 +12,7 @@
 
 #include "reference_digest.h"
 #include "store/table.h"
+#include "store/table_test_peer.h"
 
 namespace hasync::store {
 namespace {
@@ -129,14 +130,20 @@ void ExpectSame(const Table& table, const Model& model, const std::vector<std::s
   ASSERT_EQ(i, order.size());
 }
 
-class TableModelTest : public testing::TestWithParam<uint32_t> {};
+constexpr int kDefaultStep = -1;
 
-TEST_P(TableModelTest, RandomOperationsMatchReferenceModel) {
+// 5000 random operations on a table and a model, compared after each. With `step_records` >= 0,
+// the table's key index moves at most that many records per migration step, alternating with
+// frozen migrations (0), and Reserve is called now and then: index resizes then stay in progress
+// across hundreds of operations. Counts the operations that ran mid-migration in *mid_migration.
+void RunRandomOperations(uint32_t seed, int step_records, int* mid_migration) {
   constexpr size_t kMaxValue = 300;
   Limits limits{.max_key_bytes = 40, .max_value_bytes = kMaxValue};
   Table table("t", limits);
+  KeyIndex& index = TableTestPeer::Index(table);
   Model model;
-  std::mt19937_64 rng(GetParam());
+  std::mt19937_64 rng(seed);
+  *mid_migration = 0;
   auto below = [&](uint64_t n) { return std::uniform_int_distribution<uint64_t>(0, n - 1)(rng); };
 
   std::vector<std::string> keys;  // binary keys of 1..40 bytes
@@ -155,6 +162,11 @@ TEST_P(TableModelTest, RandomOperationsMatchReferenceModel) {
 
   uint64_t gvn = 1;
   for (int step = 0; step < 5000; ++step) {
+    if (step_records != kDefaultStep) {
+      if (step % 300 == 0) index.SetStepRecordsForTesting(step % 600 == 0 ? 0 : step_records);
+      if (below(50) == 0) table.Reserve(below(1000));
+    }
+    *mid_migration += index.migrating();
     gvn += below(3);  // equal RVNs happen too
     const std::string& key = keys[below(keys.size())];
     uint64_t stamp = below(1000);
@@ -195,7 +207,68 @@ TEST_P(TableModelTest, RandomOperationsMatchReferenceModel) {
   }
 }
 
+class TableModelTest : public testing::TestWithParam<uint32_t> {};
+
+TEST_P(TableModelTest, RandomOperationsMatchReferenceModel) {
+  int mid_migration;
+  RunRandomOperations(GetParam(), kDefaultStep, &mid_migration);
+}
+
+TEST_P(TableModelTest, RandomOperationsMidMigrationMatchReferenceModel) {
+  int mid_migration;
+  RunRandomOperations(GetParam(), 1, &mid_migration);
+  EXPECT_GT(mid_migration, 1000) << "migrations too rare to test";
+}
+
 INSTANTIATE_TEST_SUITE_P(Seeds, TableModelTest, testing::Values(1u, 2u, 3u, 20240601u));
+
+TEST(TableReserveTest, LoadingReservedRecordsCausesNoResize) {
+  Table table("t", Limits{});
+  const KeyIndex& index = TableTestPeer::Index(table);
+  table.Reserve(100'000);
+  EXPECT_EQ(index.capacity(), 131072u);  // one allocation, at once
+  for (int i = 0; i < 100'000; ++i) {
+    std::string key = "k" + std::to_string(i);
+    ASSERT_TRUE(table.Upsert(key, "v", i + 1, 0, 1).ok());
+    if (i % 100 == 0) {  // removals while loading do not shrink the index either
+      ASSERT_TRUE(table.Remove(key));
+      ASSERT_TRUE(table.Upsert(key, "v", i + 1, 0, 1).ok());
+    }
+    ASSERT_EQ(index.capacity(), 131072u) << i;
+    ASSERT_FALSE(index.migrating()) << i;
+  }
+  EXPECT_EQ(table.size(), 100'000u);
+}
+
+TEST(TableReserveTest, ReserveWithLiveRecordsKeepsThemReadable) {
+  Table table("t", Limits{});
+  KeyIndex& index = TableTestPeer::Index(table);
+  index.SetStepRecordsForTesting(1);
+  for (int i = 0; i < 5000; ++i) {
+    ASSERT_TRUE(table.Upsert("k" + std::to_string(i), std::to_string(i), i + 1, 0, 1).ok());
+  }
+  index.FinishMigration();
+  uint64_t digest = table.digest();
+  table.Reserve(50'000);
+  ASSERT_TRUE(index.migrating());
+  EXPECT_EQ(index.capacity(), 65536u);
+  int ops = 0;
+  for (; index.migrating(); ++ops) {
+    // Overwrites with the same value: each takes a migration step and keeps the digest.
+    std::string key = "k" + std::to_string(ops % 5000);
+    ASSERT_TRUE(table.Upsert(key, std::to_string(ops % 5000), 5001 + ops, 0, 1).ok());
+    if (ops % 500 == 0) {
+      for (int i = 0; i < 5000; ++i) {
+        std::optional<RecordView> got = table.Get("k" + std::to_string(i));
+        ASSERT_TRUE(got.has_value()) << i;
+        ASSERT_EQ(got->value, std::to_string(i));
+      }
+    }
+  }
+  EXPECT_GT(ops, 1000);
+  EXPECT_EQ(table.digest(), digest);
+  EXPECT_EQ(table.size(), 5000u);
+}
 
 TEST(TableDigestTest, DigestMatchesFullRecomputeAfterRandomOps) {
   // Many keys and varied value sizes, so the index grows and shrinks and blocks get replaced;
