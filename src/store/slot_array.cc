@@ -65,17 +65,6 @@ RetiredSlots SlotArray::Retire() {
   return retired;
 }
 
-size_t SlotArray::LocateRecord(const Record* r, uint64_t hash) const {
-  if (capacity_ == 0) return kNotFound;
-  size_t mask = capacity_ - 1;
-  size_t i = hash & mask;
-  for (unsigned d = 1;; ++d, i = (i + 1) & mask) {
-    unsigned here = distance(i);
-    if (here < d) return kNotFound;
-    if (here == d && record(i) == r) return i;
-  }
-}
-
 Record* SlotArray::Place(Record* r, uint64_t hash, unsigned max_distance) {
   size_t mask = capacity_ - 1;
   size_t i = hash & mask;

@@ -120,6 +120,11 @@ class SlotArray {
     size_t mapped_bytes;  // 0: from calloc
   };
 
+  // The slot whose record satisfies `match`, following the probe run of `hash`; kNotFound if
+  // the run ends first.
+  template <typename Match>
+  size_t Probe(uint64_t hash, Match&& match) const;
+
   uint8_t& distance(size_t i) const { return groups_.get()[i / kGroupSlots].distance[i % 8]; }
   Record*& record(size_t i) const { return groups_.get()[i / kGroupSlots].record[i % 8]; }
 
@@ -127,20 +132,27 @@ class SlotArray {
   size_t capacity_ = 0;
 };
 
-inline size_t SlotArray::Locate(std::string_view key, uint64_t hash) const {
+template <typename Match>
+size_t SlotArray::Probe(uint64_t hash, Match&& match) const {
   if (capacity_ == 0) return kNotFound;
   size_t mask = capacity_ - 1;
   size_t i = hash & mask;
   for (unsigned d = 1;; ++d, i = (i + 1) & mask) {
     unsigned here = distance(i);
     // An empty slot, or a record nearer its home than we are to ours: Robin Hood would have
-    // placed `key` before it.
+    // placed what we look for before it.
     if (here < d) return kNotFound;
-    if (here == d) {
-      const Record* r = record(i);
-      if (r != nullptr && r->key() == key) return i;  // nullptr: vacated
-    }
+    if (here == d && match(record(i))) return i;
   }
+}
+
+inline size_t SlotArray::Locate(std::string_view key, uint64_t hash) const {
+  // nullptr: a slot vacated by a migration.
+  return Probe(hash, [key](const Record* r) { return r != nullptr && r->key() == key; });
+}
+
+inline size_t SlotArray::LocateRecord(const Record* r, uint64_t hash) const {
+  return Probe(hash, [r](const Record* here) { return here == r; });
 }
 
 }  // namespace hasync::store

@@ -10,20 +10,14 @@ namespace {
 
 TEST(Election, HigherPriorityBecomesActive) {
   Pair p(TestConfig(1, 200), TestConfig(2, 100));
-  p.Start(0);
-  p.Start(1);
-  p.Connect();
-  p.Run(50ms);
+  p.StartConnected(50ms);
   EXPECT_EQ(p.node(0).status().role, Role::kActive);
   EXPECT_EQ(p.node(1).status().role, Role::kStandby);
 }
 
 TEST(Election, EqualPriorityHigherNodeIdWins) {
   Pair p(TestConfig(1, 100), TestConfig(2, 100));
-  p.Start(0);
-  p.Start(1);
-  p.Connect();
-  p.Run(50ms);
+  p.StartConnected(50ms);
   EXPECT_EQ(p.node(0).status().role, Role::kStandby);
   EXPECT_EQ(p.node(1).status().role, Role::kActive);
 }
@@ -107,10 +101,7 @@ TEST(Election, RestartedEmptyNodeNeverWipesTheSurvivor) {
 // read the answer said "active" and stopped the new active's replication.
 TEST(Switchover, StaleActiveHeartbeatDoesNotStopReplication) {
   Pair p(TestConfig(1, 200), TestConfig(2, 100));
-  p.Start(0);
-  p.Start(1);
-  p.Connect();
-  p.Run(100ms);
+  p.StartConnected();
   p.Stall(1, true);  // node 1's answer is held back...
   ASSERT_TRUE(p.node(0).RequestSwitchover(p.now()).ok());
   p.Settle();
@@ -126,10 +117,7 @@ TEST(Switchover, StaleActiveHeartbeatDoesNotStopReplication) {
 
 TEST(Failover, StandbyTakesOverWhenChannelCloses) {
   Pair p(TestConfig(1, 200), TestConfig(2, 100));
-  p.Start(0);
-  p.Start(1);
-  p.Connect();
-  p.Run(100ms);
+  p.StartConnected();
   p.Crash(0);
   EXPECT_EQ(p.node(1).status().role, Role::kActive);
   EXPECT_EQ(p.node(1).counters().failovers, 1u);
@@ -137,10 +125,7 @@ TEST(Failover, StandbyTakesOverWhenChannelCloses) {
 
 TEST(Failover, StandbyTakesOverWhenPeerFallsSilent) {
   Pair p(TestConfig(1, 200), TestConfig(2, 100));
-  p.Start(0);
-  p.Start(1);
-  p.Connect();
-  p.Run(100ms);
+  p.StartConnected();
   p.Partition(true);
   p.Run(120ms);  // 2.4 heartbeat intervals: not yet
   EXPECT_EQ(p.node(1).status().role, Role::kStandby);
@@ -151,10 +136,7 @@ TEST(Failover, StandbyTakesOverWhenPeerFallsSilent) {
 
 TEST(Failover, GoodbyeHandsOverAtOnce) {
   Pair p(TestConfig(1, 200), TestConfig(2, 100));
-  p.Start(0);
-  p.Start(1);
-  p.Connect();
-  p.Run(100ms);
+  p.StartConnected();
   p.node(0).Shutdown(p.now());
   p.Settle();
   EXPECT_EQ(p.node(1).status().role, Role::kActive);
@@ -162,10 +144,7 @@ TEST(Failover, GoodbyeHandsOverAtOnce) {
 
 TEST(Failover, StoppedStandbyNeverTurnsActive) {
   Pair p(TestConfig(1, 200), TestConfig(2, 100));
-  p.Start(0);
-  p.Start(1);
-  p.Connect();
-  p.Run(100ms);
+  p.StartConnected();
   p.node(1).Shutdown(p.now());
   p.Settle();
   p.Partition(true);
@@ -210,10 +189,7 @@ TEST(Hello, PeerWithOtherLimitsIsRejected) {
 
 TEST(Hello, GarbageClosesTheChannelAndIsCounted) {
   Pair p(TestConfig(1, 200), TestConfig(2, 100));
-  p.Start(0);
-  p.Start(1);
-  p.Connect();
-  p.Run(100ms);
+  p.StartConnected();
   std::vector<uint8_t> junk(64, 0xAB);
   p.Inject(1, junk);
   EXPECT_EQ(p.node(1).counters().protocol_errors, 1u);

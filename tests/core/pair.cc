@@ -22,6 +22,13 @@ void Pair::Start(int i) {
   Drain(i);
 }
 
+void Pair::StartConnected(Duration settle) {
+  Start(0);
+  Start(1);
+  Connect();
+  Run(settle);
+}
+
 void Pair::Connect() {
   connected_ = true;
   held_[0].clear();

@@ -21,6 +21,8 @@ class Pair {
 
   void Start(int i);
   void Connect();
+  // Starts both nodes, connects them and lets election and the first bulk sync run.
+  void StartConnected(Duration settle = 100ms);
   // Both sides see the connection close (a reset, or the kernel of a killed process).
   void Disconnect();
   // Stops delivering bytes in both directions without closing anything (a cut cable).
