@@ -4,11 +4,13 @@
 //
 // Exit status: 0 success, 1 the daemon answered with an error (or a wait timed out), 2 usage or
 // connection error.
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 
-int main(int argc, char** argv) {
+int Run(int argc, char** argv) {
   using hasync::cli::Invocation;
   CLI::App app("hasyncctl: control a running hasyncd", "hasyncctl");
   app.require_subcommand(1);
@@ -62,4 +64,14 @@ int main(int argc, char** argv) {
     return code == 0 ? hasync::cli::kExitOk : hasync::cli::kExitUsage;
   }
   return hasync::cli::RunCommand(in);
+}
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    // Only allocation failure or a library bug gets here: say so instead of aborting silently.
+    fmt::print(stderr, "hasyncctl: fatal: {}\n", e.what());
+    return 1;
+  }
 }

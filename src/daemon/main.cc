@@ -26,7 +26,7 @@ void SetUpLogging(const hasync::daemon::DaemonConfig& config) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int Run(int argc, char** argv) {
   using hasync::daemon::Overrides;
   CLI::App app("hasyncd: active/standby replication of session records", "hasyncd");
   std::string config_path;
@@ -98,4 +98,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    // Only allocation failure or a library bug gets here: say so instead of aborting silently.
+    fmt::print(stderr, "hasyncd: fatal: {}\n", e.what());
+    return 1;
+  }
 }
