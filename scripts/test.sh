@@ -23,6 +23,8 @@ cmake --build --preset release -j"$jobs"
 
 step "unit and simulation tests"
 ctest --test-dir build/release --output-on-failure -j"$jobs"
+# The simulator's own summary lines (seeds, steps, faults, failures), which ctest keeps quiet.
+grep -hE '^sim: [0-9]+ seeds' build/release/Testing/Temporary/LastTest.log || true
 
 [ "$quick" = 1 ] && exit 0
 
