@@ -180,7 +180,7 @@ class Node {
   // The bulk sync this node is sending, if any (seed 000, FIG. 5B).
   struct BulkSender {
     bool running = false;
-    bool started = false;  // ran on this connection (its EOF may still be unacknowledged)
+    bool started = false;  // ran on this connection, or is running (set whenever `running` is)
     bool blocked = false;  // paused until acks bring the unacked bytes under the window
     uint64_t gvn = 0;
     size_t table = 0;  // index of the table being walked

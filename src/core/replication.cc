@@ -25,7 +25,7 @@ WriteOutcome Node::Erase(TimePoint now, std::string_view table, std::string_view
 
 bool Node::Replicating() const {
   return role_ == Role::kActive && peer_.connected && peer_.role == Role::kStandby &&
-         (bulk_.running || bulk_.started) && !resync_needed_;
+         bulk_.started && !resync_needed_;
 }
 
 Status Node::CheckWritable(Durability durability) const {
@@ -40,7 +40,7 @@ Status Node::CheckWritable(Durability durability) const {
   if (switchover_pending_ != 0) return Unavailable("a switchover is in progress");
   if (durability != Durability::kReplicated) return Status::Ok();
   bool standby = peer_.connected && peer_.role == Role::kStandby;
-  if (!standby || !(bulk_.running || bulk_.started || resync_needed_)) {
+  if (!standby || !(bulk_.started || resync_needed_)) {
     return Unavailable("no standby is connected, so a replicated write cannot be confirmed");
   }
   if (waiters_.writes() >= config_.max_pending_writes) {
