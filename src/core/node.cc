@@ -8,16 +8,17 @@
 #include <array>
 
 #include "fmt/format.h"
+#include "wire/codec.h"
 #include "wire/record_batch.h"
 
 namespace hasync::core {
 
 uint64_t LimitsDigest(const store::Limits& limits) {
-  // Little-endian bytes, so nodes of either byte order agree.
-  std::array<uint8_t, 12> bytes{};
-  uint32_t fields[] = {limits.max_key_bytes, limits.max_value_bytes, limits.max_table_name_bytes};
-  for (size_t f = 0; f < 3; ++f) {
-    for (size_t b = 0; b < 4; ++b) bytes[f * 4 + b] = static_cast<uint8_t>(fields[f] >> (8 * b));
+  // Little-endian bytes, as on the wire, so nodes of either byte order agree.
+  std::vector<uint8_t> bytes;
+  for (uint32_t field :
+       {limits.max_key_bytes, limits.max_value_bytes, limits.max_table_name_bytes}) {
+    wire::PutLE(bytes, field);
   }
   return XXH3_64bits(bytes.data(), bytes.size());
 }
