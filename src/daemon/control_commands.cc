@@ -5,6 +5,7 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
+#include <iterator>
 #include <memory>
 
 #include "daemon/control_protocol.h"
@@ -43,7 +44,7 @@ class LoadJob : public std::enable_shared_from_this<LoadJob> {
       // The clock is read every 256 records: cheap, and fine-grained enough for kLoadTurn.
       if (next_ % 256 == 0 && std::chrono::steady_clock::now() > turn_ends) break;
       key_.assign(request_.prefix);
-      key_ += std::to_string(next_);
+      fmt::format_to(std::back_inserter(key_), "{}", next_);  // no temporary string per record
       LoadValue(next_, request_.value_size, &value_);
       driver_.Put(request_.table, key_, value_, Durability::kAsync,
                   [&failed](Status s) { failed = std::move(s); });
