@@ -9,7 +9,7 @@
 #   scripts/fuzz.sh --regen-corpus     rewrites the seed corpora (fuzz/make_corpus.cc)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets=(fuzz_frame_reader fuzz_messages)
+targets=(fuzz_frame_reader fuzz_messages fuzz_control_request fuzz_config)
 build=build/fuzz
 
 cmake --preset fuzz >/dev/null
