@@ -143,8 +143,7 @@ void NodeDriver::Drain() {
   draining_ = true;
   core::Effects& effects = node_.effects();
   while (!effects.empty()) {
-    link_.Send(effects.send);
-    effects.send.clear();
+    link_.Send(effects.send);  // leaves it empty
     for (const core::TimerRequest& request : effects.timers) Arm(request.id, request.deadline);
     effects.timers.clear();
     events_.swap(effects.events);

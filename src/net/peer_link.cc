@@ -201,10 +201,16 @@ void PeerLink::Read(const std::shared_ptr<Conn>& conn) {
       }));
 }
 
-void PeerLink::Send(std::span<const uint8_t> bytes) {
-  if (!conn_ || bytes.empty() || conn_->half_closed) return;
-  conn_->pending.insert(conn_->pending.end(), bytes.begin(), bytes.end());
-  if (!conn_->write_in_flight) StartWrite(conn_);
+void PeerLink::Send(std::vector<uint8_t>& bytes) {
+  if (conn_ && !bytes.empty() && !conn_->half_closed) {
+    if (conn_->pending.empty()) {
+      conn_->pending.swap(bytes);
+    } else {
+      conn_->pending.insert(conn_->pending.end(), bytes.begin(), bytes.end());
+    }
+    if (!conn_->write_in_flight) StartWrite(conn_);
+  }
+  bytes.clear();
 }
 
 void PeerLink::StartWrite(const std::shared_ptr<Conn>& conn) {

@@ -75,7 +75,9 @@ class PeerLink {
 
   bool up() const { return conn_ != nullptr; }
   // Queues bytes for the peer; dropped when no connection is up (the core knows it is down).
-  void Send(std::span<const uint8_t> bytes);
+  // Takes `bytes` and leaves it empty: swapped in when nothing is pending (no copy; the caller
+  // gets back an empty buffer with capacity), appended otherwise.
+  void Send(std::vector<uint8_t>& bytes);
   // Closes the connection without reporting OnLinkDown (the core asked for it and already treats
   // the channel as down); a new connection follows.
   void Close(std::string_view reason);
