@@ -12,6 +12,9 @@
 namespace hasync::core {
 namespace {
 
+// The HLC's wall clock at the start of every run (2026-01-01); runs are pure virtual time.
+constexpr uint64_t kWallMs = 1'767'225'600'000;
+
 CoreConfig Config(NodeId id, uint8_t priority) {
   CoreConfig c;
   c.node_id = id;
@@ -55,7 +58,7 @@ void BM_BulkSync(benchmark::State& state) {
   const uint64_t n = static_cast<uint64_t>(state.range(0));
   const std::string value(200, 'v');
   Node active(Config(1, 200));
-  active.Start(TimePoint{0});
+  active.Start(TimePoint{0}, kWallMs);
   active.OnTimer(TimePoint{1'000'000'000}, TimerId::kStartup);
   for (uint64_t i = 0; i < n; ++i)
     (void)active.Put(TimePoint{0}, "sessions", Key(i), value, Durability::kAsync, 0);
@@ -63,7 +66,7 @@ void BM_BulkSync(benchmark::State& state) {
   for (auto _ : state) {
     state.PauseTiming();
     Node standby(Config(2, 100));
-    standby.Start(TimePoint{0});
+    standby.Start(TimePoint{0}, kWallMs);
     active.OnChannelUp(TimePoint{0});
     standby.OnChannelUp(TimePoint{0});
     state.ResumeTiming();
@@ -84,8 +87,8 @@ void BM_IncrementalStream(benchmark::State& state) {
   const std::string value(200, 'v');
   Node active(Config(1, 200));
   Node standby(Config(2, 100));
-  active.Start(TimePoint{0});
-  standby.Start(TimePoint{0});
+  active.Start(TimePoint{0}, kWallMs);
+  standby.Start(TimePoint{0}, kWallMs);
   active.OnChannelUp(TimePoint{0});
   standby.OnChannelUp(TimePoint{0});
   Pump(active, standby, TimePoint{0});

@@ -9,6 +9,12 @@
 //   session_table --node-id 2 --priority 100 --listen 127.0.0.1:7402 --peer 127.0.0.1:7401
 //
 // Stop the active one (Ctrl-C: graceful, or kill -9) and watch the other take over.
+//
+// Opening a session is an allocate write and expiring it a release write: while the pair
+// reconciles (after a split-brain, or a switchover during a bulk sync) those wait until the
+// active knows every session its peer holds, so it never hands out a translation the peer
+// already gave to another flow. A split-brain is reported by OnSplitBrain; the sessions both
+// sides opened meanwhile are merged (last writer wins, the default merge function).
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
@@ -60,6 +66,12 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<hasync::Replica> replica = std::move(created).value();
   std::atomic<hasync::Role> role{hasync::Role::kInit};
+  replica->OnSplitBrain([](hasync::NodeId peer, bool keeps_active) {
+    std::printf("split-brain with node %u: this node %s\n", peer,
+                keeps_active ? "stays active and merges its peer's sessions"
+                             : "yields and sends its sessions to the peer");
+    std::fflush(stdout);
+  });
   replica->OnRoleChange([&](hasync::Role from, hasync::Role to, std::string_view reason) {
     std::printf("role %s -> %s: %.*s\n", std::string(hasync::RoleName(from)).c_str(),
                 std::string(hasync::RoleName(to)).c_str(), static_cast<int>(reason.size()),
@@ -96,21 +108,27 @@ int main(int argc, char** argv) {
     if (active) {
       for (unsigned i = 0; i < std::max(1u, rate / 100); ++i, ++next) {
         std::string key = SessionKey(next);
-        if (replica->Put("nat", key, Translation(next)).ok()) {
+        if (replica
+                ->Put("nat", key, Translation(next), hasync::Durability::kAsync,
+                      hasync::WriteIntent::kAllocate)
+                .ok()) {
           open.push_back({key, now + std::chrono::milliseconds(lifetime_ms)});
         }
       }
       while (!open.empty() && open.front().expires <= now) {
-        (void)replica->Erase("nat", open.front().key);  // may be gone already: fine
+        // May be gone already: fine.
+        (void)replica->Erase("nat", open.front().key, hasync::Durability::kAsync,
+                             hasync::WriteIntent::kRelease);
         open.pop_front();
       }
     }
     if (now >= next_report) {
       if (auto s = replica->GetStatus(); s.ok()) {
-        std::printf("node %u %s: %llu sessions, peer %s%s, digest %016llx\n", s->node_id,
+        std::printf("node %u %s: %llu sessions, peer %s%s, sync %s, digest %016llx\n", s->node_id,
                     std::string(hasync::RoleName(s->role)).c_str(),
                     static_cast<unsigned long long>(s->records), s->peer_up ? "up" : "down",
                     s->peer_up && s->peer_in_sync ? " (in sync)" : "",
+                    std::string(hasync::SyncStateName(s->sync)).c_str(),
                     static_cast<unsigned long long>(s->digest));
         std::fflush(stdout);
       }

@@ -1,5 +1,7 @@
-// Writes the seed corpora of the fuzz targets: valid frames of every type, a few streams and a
-// few near-misses, as small files with stable names (running it again rewrites the same files).
+// Writes the seed corpora of the fuzz targets: valid frames of every type (protocol v2, every
+// value of the v2 fields), a v1 hello, a few streams and a few near-misses, as small files with
+// stable names (running it again rewrites the same files; it never deletes one, so remove seeds
+// of names no longer written by hand).
 //
 //   fuzz_make_corpus fuzz/corpus
 #include <cstdio>
@@ -8,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "wire/codec.h"
 #include "wire/frame.h"
 #include "wire/messages.h"
 #include "wire/record_batch.h"
@@ -40,6 +43,42 @@ Bytes Batch(SyncKind kind, const std::string& table, int entries, uint64_t seq =
   return out;
 }
 
+// A frame around any payload, for what the encoders cannot produce.
+Bytes RawFrame(MsgType type, const Bytes& payload, uint64_t seq = 1) {
+  Bytes out;
+  FrameWriter w(&out);
+  w.Begin(type, seq);
+  w.out().insert(w.out().end(), payload.begin(), payload.end());
+  w.Finish();
+  return out;
+}
+
+// The payload of `frame` with byte `at` set to `value`, framed again (a valid frame whose payload
+// the decoder rejects).
+Bytes WithPayloadByte(const Bytes& frame, size_t at, uint8_t value) {
+  Bytes payload(frame.begin() + kFrameHeaderBytes, frame.end() - kFrameTrailerBytes);
+  payload.at(at) = value;
+  return RawFrame(static_cast<MsgType>(frame[4]), payload);
+}
+
+// A protocol v1 node's hello (no hlc: the cluster at offset 31), which a v2 node must still read
+// far enough to refuse by its version.
+Bytes HelloV1(const std::string& cluster) {
+  Bytes p;
+  PutLE<uint16_t>(p, 1);       // version
+  PutLE<uint16_t>(p, 3);       // node_id
+  PutLE<uint8_t>(p, 100);      // priority
+  PutLE<uint8_t>(p, 1);        // role: active
+  PutLE<uint8_t>(p, 0);        // flags
+  PutLE<uint64_t>(p, 5);       // gvn
+  PutLE<uint64_t>(p, 99);      // active_ms
+  PutLE<uint64_t>(p, 0x1234);  // config_digest
+  PutString16(p, cluster);
+  return RawFrame(MsgType::kHello, p);
+}
+
+constexpr uint64_t kStamp = uint64_t{1700000000000} << 16 | 1;  // an HLC: ms << 16 | counter
+
 struct Sample {
   std::string name;
   Bytes frame;  // one frame, numbered 1
@@ -52,27 +91,42 @@ std::vector<Sample> Samples() {
   hello.flags = kHelloFlagPreempt;
   hello.gvn = 5;
   hello.config_digest = 0x1234;
+  hello.hlc = kStamp;
   hello.cluster = "pair-a";
-  Hello old = hello;
-  old.version = 2;
-  old.role = 1;
-  old.active_ms = 99;
+  Hello future = hello;
+  future.version = 3;
+  Bytes switchover = Frame(SwitchoverRequest{1, 100, kStamp, false});
+  Bytes sync_request = Frame(SyncRequest{SyncKind::kReconcile, 100, ReconcileReason::kSplitBrain});
   return {
       {"hello", Frame(hello)},
-      {"hello_v2_active", Frame(old)},
+      {"hello_v1_active", HelloV1("pair-a")},
+      {"hello_v3", Frame(future)},
       {"heartbeat", Frame(Heartbeat{1, 1, 42})},
       {"records_incremental", Batch(SyncKind::kIncremental, "sessions", 3)},
       {"records_bulk", Batch(SyncKind::kBulk, "nat", 12)},
       {"records_empty", Batch(SyncKind::kReconcile, "t", 0)},
+      {"records_reconcile", Batch(SyncKind::kReconcile, "sessions", 5)},
       {"bulk_begin", Frame(BulkBegin{SyncKind::kBulk, 100, 12})},
-      {"record_eof", Frame(RecordEof{SyncKind::kBulk, 100, 12})},
+      {"bulk_begin_reconcile", Frame(BulkBegin{SyncKind::kReconcile, 100, 5})},
+      {"record_eof", Frame(RecordEof{SyncKind::kBulk, 100, 12, 0x9e3779b97f4a7c15})},
+      {"record_eof_reconcile", Frame(RecordEof{SyncKind::kReconcile, 100, 5, 0x0123456789abcdef})},
       {"ack", Frame(Ack{7})},
-      {"switchover_request", Frame(SwitchoverRequest{1, 100})},
+      {"switchover_request", switchover},
+      {"switchover_request_reconcile", Frame(SwitchoverRequest{1, 100, kStamp, true})},
+      {"switchover_request_reserved_flag", WithPayloadByte(switchover, 24, 0x02)},
       {"switchover_accepted", Frame(SwitchoverResponse{1, true, SwitchoverRefusal::kNone})},
       {"switchover_refused", Frame(SwitchoverResponse{1, false, SwitchoverRefusal::kNotInSync})},
-      {"sync_request", Frame(SyncRequest{SyncKind::kReconcile, 100})},
+      {"sync_request", sync_request},
+      {"sync_request_interrupted_bulk",
+       Frame(SyncRequest{SyncKind::kReconcile, 100, ReconcileReason::kInterruptedBulk})},
+      {"sync_request_handover",
+       Frame(SyncRequest{SyncKind::kReconcile, 100, ReconcileReason::kHandover})},
+      {"sync_request_bulk_kind", WithPayloadByte(sync_request, 0, 1)},
+      {"sync_request_reason_3", WithPayloadByte(sync_request, 9, 3)},
       {"sync_response", Frame(SyncResponse{SyncKind::kReconcile, false, 100})},
-      {"goodbye", Frame(Goodbye{GoodbyeReason::kRejected, "peer speaks protocol v2"})},
+      {"sync_response_accepted", Frame(SyncResponse{SyncKind::kReconcile, true, 100})},
+      {"goodbye",
+       Frame(Goodbye{GoodbyeReason::kRejected, "peer speaks protocol v1, this node v2"})},
   };
 }
 
@@ -109,9 +163,11 @@ int main(int argc, char** argv) {
     Write(root / "frame_reader" / s.name, ReaderInput(0x80, s.frame));
   }
 
-  // A whole conversation (every type, numbered 1, 2, ...), whole and cut into small chunks.
+  // A whole conversation (one direction, numbered 1, 2, ...), whole and cut into small chunks:
+  // the active's bulk sync, its stream and a switchover.
   Hello hello;
   hello.node_id = 2;
+  hello.hlc = kStamp;
   hello.cluster = "pair-a";
   Bytes stream;
   uint64_t seq = 1;
@@ -121,14 +177,48 @@ int main(int argc, char** argv) {
   add(Frame(BulkBegin{SyncKind::kBulk, 50, 6}, seq++));
   add(Batch(SyncKind::kBulk, "sessions", 6, seq++));
   add(Batch(SyncKind::kIncremental, "sessions", 2, seq++));
-  add(Frame(RecordEof{SyncKind::kBulk, 50, 6}, seq++));
+  add(Frame(RecordEof{SyncKind::kBulk, 50, 6, 0x9e3779b97f4a7c15}, seq++));
   add(Frame(Ack{4}, seq++));
-  add(Frame(SwitchoverRequest{1, 60}, seq++));
+  add(Frame(SwitchoverRequest{1, 60, kStamp + 1, false}, seq++));
   add(Frame(Goodbye{GoodbyeReason::kShutdown, "bye"}, seq++));
   Write(root / "frame_reader" / "stream_whole", ReaderInput(0x80, stream));
   Write(root / "frame_reader" / "stream_bytewise", ReaderInput(1, stream));
   Write(root / "frame_reader" / "stream_chunks_7", ReaderInput(0x87, stream));
   Write(root / "frame_reader" / "stream_chunks_100", ReaderInput(100, stream));
+
+  // Both directions of a reconciliation after a split-brain (docs/protocol.md, Reconciliation):
+  // the yielder's request and records, then the active's answer and the empty confirming bulk.
+  Bytes yielder;
+  seq = 1;
+  auto add_yielder = [&](const Bytes& f) { yielder.insert(yielder.end(), f.begin(), f.end()); };
+  Hello yielding = hello;
+  yielding.role = 1;
+  yielding.active_ms = 4000;
+  add_yielder(Frame(yielding, seq++));
+  add_yielder(Frame(Heartbeat{2, 0, 50}, seq++));
+  add_yielder(Frame(SyncRequest{SyncKind::kReconcile, 61, ReconcileReason::kSplitBrain}, seq++));
+  add_yielder(Frame(BulkBegin{SyncKind::kReconcile, 61, 7}, seq++));
+  add_yielder(Batch(SyncKind::kReconcile, "sessions", 4, seq++));
+  add_yielder(Batch(SyncKind::kReconcile, "nat", 3, seq++));
+  add_yielder(Frame(RecordEof{SyncKind::kReconcile, 61, 7, 0x0123456789abcdef}, seq++));
+  add_yielder(Frame(Ack{3}, seq++));
+  Write(root / "frame_reader" / "stream_reconcile_yielder", ReaderInput(0x80, yielder));
+  Write(root / "frame_reader" / "stream_reconcile_yielder_chunks_5", ReaderInput(0x85, yielder));
+
+  Bytes active;
+  seq = 1;
+  auto add_active = [&](const Bytes& f) { active.insert(active.end(), f.begin(), f.end()); };
+  Hello keeping = hello;
+  keeping.node_id = 1;
+  keeping.role = 1;
+  keeping.active_ms = 9000;
+  add_active(Frame(keeping, seq++));
+  add_active(Frame(Heartbeat{1, 3, 60}, seq++));
+  add_active(Frame(SyncResponse{SyncKind::kReconcile, true, 60}, seq++));
+  add_active(Frame(Ack{7}, seq++));
+  add_active(Frame(BulkBegin{SyncKind::kBulk, 61, 0}, seq++));
+  add_active(Frame(RecordEof{SyncKind::kBulk, 61, 0, 0x0123456789abcdef}, seq++));
+  Write(root / "frame_reader" / "stream_reconcile_active", ReaderInput(0x80, active));
 
   // Near-misses: the reader's error paths, one step from valid.
   Bytes truncated(stream.begin(), stream.begin() + 50);

@@ -4,6 +4,14 @@
 // active node; the replica streams them to the standby, which holds an identical copy and takes
 // over when the active goes away. Roles are decided by the pair (priority, then node id).
 //
+// After a split-brain (the sync link failed while both nodes lived, so both were active and
+// both took writes) the pair reconciles when the link returns: one node stays active
+// (split_brain_rule), the other sends it every record, the active merges them (per table,
+// last writer wins by default, or SetMergeFunction's), then resynchronises the other. Writes
+// marked WriteIntent::kAllocate or kRelease wait while the pair reconciles (docs/
+// reconciliation.md). Merging by "last writer" compares wall-clock stamps across the two
+// nodes: keep their clocks synchronised (NTP).
+//
 // Threading: the replica runs its own event loop, on an internal thread (Start) or on the
 // caller's (Run). Every other method is thread-safe and may be called from any thread except the
 // replica's own (from an OnRoleChange callback, say), where it returns kUnavailable rather than
@@ -17,6 +25,7 @@
 #include <string>
 #include <string_view>
 
+#include "hasync/merge.h"
 #include "hasync/status.h"
 #include "hasync/types.h"
 
@@ -36,12 +45,23 @@ struct ReplicaOptions {
   uint32_t dead_after_missed = 3;
   std::chrono::milliseconds startup_wait{500};
   std::chrono::milliseconds replicate_timeout{2000};
-  uint64_t bulk_rate = 0;  // records/s during a bulk sync; 0 = unlimited
+  uint64_t bulk_rate = 0;       // records/s during a bulk sync; 0 = unlimited
+  uint64_t reconcile_rate = 0;  // records/s a reconciliation sends; 0 = unlimited
   uint64_t max_unacked_bytes = 64u << 20;
 
   uint32_t max_key_bytes = 1024;
   uint32_t max_value_bytes = 64 * 1024;
   uint32_t max_tables = 1024;
+
+  // Which node stays active when two actives meet; both nodes must agree (checked at hello).
+  SplitBrainRule split_brain_rule = SplitBrainRule::kPriorityFirst;
+  // After a reconciliation the active bulk-syncs back: always, or (false) only if the two
+  // stores differ; otherwise an empty bulk sync confirms the standby.
+  bool bulk_after_reconcile_always = false;
+  // Allocate/release writes made while reconciling wait: at most this many (more are refused,
+  // kUnavailable), at most this long (then kTimeout).
+  uint64_t max_postponed_writes = 65536;
+  std::chrono::milliseconds postpone_timeout{5000};
 };
 
 struct ReplicaStatus {
@@ -52,17 +72,23 @@ struct ReplicaStatus {
   NodeId peer_id = 0;
   Role peer_role = Role::kInit;
   bool peer_in_sync = false;
+  SyncState peer_sync = SyncState::kIdle;  // as the peer's last hello or heartbeat said
   uint64_t gvn = 0;
   uint64_t records = 0;
   uint64_t digest = 0;
-  uint64_t sync_done = 0;
-  uint64_t sync_total = 0;
+  uint64_t sync_done = 0;   // records sent or received by the running bulk sync or reconciliation
+  uint64_t sync_total = 0;  // records it expects
   uint64_t unacked_bytes = 0;
+  uint64_t postponed = 0;  // allocate/release writes waiting for the reconciliation to end
+  uint64_t hlc = 0;        // hybrid logical clock: ms since the Unix epoch << 16 | counter
 };
 
 class Replica {
  public:
   using RoleCallback = std::function<void(Role from, Role to, std::string_view reason)>;
+  // `keeps_active`: this node stays active and receives the peer's records; otherwise it
+  // yields (an OnRoleChange to kStandby follows) and sends its records to the peer.
+  using SplitBrainCallback = std::function<void(NodeId peer, bool keeps_active)>;
   using RecordFn = std::function<void(std::string_view key, std::string_view value)>;
 
   // Checks the options and binds the listen address. Errors: kInvalidArgument, kIo.
@@ -79,20 +105,34 @@ class Replica {
   void Stop();
 
   // Writes on the active node. Return once applied (kAsync) or once the standby acknowledged
-  // (kReplicated). kNotActive on the standby.
+  // (kReplicated). kNotActive on the standby. A write whose intent is kAllocate or kRelease,
+  // made while the pair reconciles, is postponed: it returns once it has run, in arrival order,
+  // after the reconciliation (kTimeout if that takes longer than postpone_timeout;
+  // kUnavailable at once if max_postponed_writes already wait). kUpdate writes never wait.
   Status Put(std::string_view table, std::string_view key, std::string_view value,
-             Durability durability = Durability::kAsync);
+             Durability durability = Durability::kAsync, WriteIntent intent = WriteIntent::kUpdate);
   Status Erase(std::string_view table, std::string_view key,
-               Durability durability = Durability::kAsync);
+               Durability durability = Durability::kAsync,
+               WriteIntent intent = WriteIntent::kUpdate);
   Result<std::string> Get(std::string_view table, std::string_view key);
   // Copies the live records of `table` on the replica's thread, then calls `fn` for each on the
   // caller's. A table never written is empty, not an error.
   Status ForEach(std::string_view table, const RecordFn& fn);
   Result<ReplicaStatus> GetStatus();
-  // Hands the active role to the in-sync standby; returns once it has.
+  // Hands the active role to the standby; returns once it has. If the standby was not in sync
+  // (a bulk sync or a reconciliation was running), this node then reconciles into it.
   Status Switchover();
   // Called on the replica's thread on every role change; register before Start/Run.
   void OnRoleChange(RoleCallback callback);
+  // Called on the replica's thread when this node meets another active one (a split-brain
+  // ended); register before Start/Run. The reconciliation that follows is logged; its end
+  // shows in GetStatus (sync leaves kReconciling, then the bulk sync back completes).
+  void OnSplitBrain(SplitBrainCallback callback);
+  // How `table` merges a record received in a reconciliation with its own copy (the default is
+  // LastWriterWins; an empty function restores it). Before Start/Run only (kUnavailable
+  // after). Install the same functions on both nodes: either may be the one that merges.
+  // `merge` runs on the replica's thread and must be deterministic.
+  Status SetMergeFunction(std::string_view table, MergeFunction merge);
   // The bound sync port (the real one when `listen` asked for port 0).
   uint16_t listen_port() const;
 

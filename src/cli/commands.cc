@@ -12,8 +12,6 @@
 
 namespace hasync::cli {
 
-namespace {
-
 using nlohmann::json;
 
 json Request(const Invocation& in) {
@@ -24,6 +22,11 @@ json Request(const Invocation& in) {
   }
   if (in.command == "put") daemon::SetBytes(r, "value", in.value);
   if (in.command == "put" || in.command == "del") r["replicated"] = in.replicated;
+  // Sent only when it matters, so an update still works with a daemon that predates intents.
+  if ((in.command == "put" || in.command == "del" || in.command == "load") &&
+      in.intent != "update") {
+    r["intent"] = in.intent;
+  }
   if ((in.command == "digest" || in.command == "dump") && !in.table.empty()) r["table"] = in.table;
   if (in.command == "load") {
     r["table"] = in.table;
@@ -33,6 +36,8 @@ json Request(const Invocation& in) {
   }
   return r;
 }
+
+namespace {
 
 void PrintJson(const json& response) {
   fmt::print("{}\n", response.dump(-1, ' ', false, json::error_handler_t::replace));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace hasync::cli {
@@ -19,6 +20,7 @@ struct Invocation {
   std::string key;
   std::string value;
   bool replicated = false;
+  std::string intent = "update";  // put, del, load: update|allocate|release
   uint64_t count = 0;
   uint32_t value_size = 0;
   std::string prefix = "key-";
@@ -28,5 +30,8 @@ struct Invocation {
 };
 
 int RunCommand(const Invocation& invocation);
+
+// The request line an invocation sends (not for wait, which sends status requests).
+nlohmann::json Request(const Invocation& invocation);
 
 }  // namespace hasync::cli

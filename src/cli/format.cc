@@ -28,6 +28,18 @@ std::string BytesField(const json& j, const std::string& name) {
 
 }  // namespace
 
+// Whether the running sync sends this node's records ("sent") or brings the peer's.
+std::string_view Direction(std::string_view sync, std::string_view role) {
+  if (sync == "bulk_sending") return " sent";
+  if (sync == "bulk_receiving") return " received";
+  if (sync == "reconciling") {
+    // The yielding node (standby now) sends its records; the active receives and merges them.
+    if (role == "standby") return " sent";
+    if (role == "active") return " received";
+  }
+  return "";
+}
+
 std::string FormatStatus(const json& s) {
   std::string peer = "peer down";
   if (auto p = s.find("peer"); p != s.end() && p->is_object()) {
@@ -39,18 +51,26 @@ std::string FormatStatus(const json& s) {
       } else if (s.value("role", "") == "standby") {
         sync = s.value("synced", false) ? ", this node synced" : ", this node not synced yet";
       }
-      peer = fmt::format("peer {} up ({}{})", Field(*p, "node_id"), Field(*p, "role"), sync);
+      std::string peer_sync = Field(*p, "sync");  // "?" from a daemon that predates it
+      peer_sync = peer_sync == "idle" || peer_sync == "?" ? "" : ", " + peer_sync;
+      peer = fmt::format("peer {} up ({}{}{})", Field(*p, "node_id"), Field(*p, "role"), peer_sync,
+                         sync);
     }
   }
   std::string sync = Field(s, "sync");
   if (sync != "idle") {
     if (auto progress = s.find("sync_progress"); progress != s.end() && progress->is_object()) {
-      sync += fmt::format(" {}/{}", Field(*progress, "done"), Field(*progress, "total"));
+      sync += fmt::format(" {}/{} records{}", Field(*progress, "done"), Field(*progress, "total"),
+                          Direction(sync, s.value("role", "")));
     }
   }
   std::string line = fmt::format("node {}: {}, {}, sync {}, gvn {}, {} records, digest {}",
                                  Field(s, "node_id"), Field(s, "role"), peer, sync, Field(s, "gvn"),
                                  Field(s, "records"), Field(s, "digest"));
+  uint64_t postponed = s.value("postponed", uint64_t{0});
+  if (postponed > 0) {
+    line += fmt::format(", {} write{} postponed", postponed, postponed == 1 ? "" : "s");
+  }
   uint64_t unacked = s.value("unacked_bytes", uint64_t{0});
   if (unacked > 0) line += fmt::format(", {} bytes unacked", unacked);
   return line;

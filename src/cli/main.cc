@@ -31,6 +31,13 @@ int Run(int argc, char** argv) {
   put->add_option("key", in.key)->required();
   put->add_option("value", in.value)->required();
   put->add_flag("--replicated", in.replicated, "return once the standby has it");
+  auto intent = [&in](CLI::App* sub) {
+    sub->add_option("--intent", in.intent,
+                    "update, or allocate/release: waits while the pair reconciles")
+        ->check(CLI::IsMember({"update", "allocate", "release"}))
+        ->capture_default_str();
+  };
+  intent(put);
   CLI::App* get = add("get", "read a record", true);
   get->add_option("table", in.table)->required();
   get->add_option("key", in.key)->required();
@@ -38,16 +45,18 @@ int Run(int argc, char** argv) {
   del->add_option("table", in.table)->required();
   del->add_option("key", in.key)->required();
   del->add_flag("--replicated", in.replicated, "return once the standby has it");
+  intent(del);
   CLI::App* load = add("load", "write COUNT generated records (benchmarks, demos)", true);
   load->add_option("table", in.table)->required();
   load->add_option("--count", in.count)->required();
   load->add_option("--value-size", in.value_size)->required();
   load->add_option("--prefix", in.prefix, "key prefix")->capture_default_str();
+  intent(load);
   CLI::App* digest = add("digest", "digest of all tables, or of one", true);
   digest->add_option("table", in.table);
   CLI::App* dump = add("dump", "print every record, of all tables or one", true);
   dump->add_option("table", in.table);
-  add("switchover", "hand the active role to the in-sync standby", false);
+  add("switchover", "hand the active role to the standby (reconciling if not in sync)", false);
   add("metrics", "the Prometheus metrics text", false);
   CLI::App* wait = add("wait", "wait until the node reaches a state", true);
   wait->add_option("--role", in.wait_role, "active, standby or init")

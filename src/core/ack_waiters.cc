@@ -13,12 +13,12 @@ TimePoint AckWaiters::next_deadline() const {
   return next;
 }
 
-void AckWaiters::AddWrite(uint64_t seq, uint64_t token, TimePoint deadline) {
-  writes_.push_back({seq, token, deadline});
+void AckWaiters::AddWrite(uint64_t seq, uint64_t token, TimePoint deadline, uint64_t stamp) {
+  writes_.push_back({seq, token, deadline, stamp});
 }
 
-void AckWaiters::AddUnsentWrite(uint64_t token, TimePoint deadline) {
-  unsent_.push_back({0, token, deadline});
+void AckWaiters::AddUnsentWrite(uint64_t token, TimePoint deadline, uint64_t stamp) {
+  unsent_.push_back({0, token, deadline, stamp});
 }
 
 void AckWaiters::AssignUnsent(uint64_t seq) {
@@ -31,23 +31,23 @@ void AckWaiters::AssignUnsent(uint64_t seq) {
   unsent_.clear();
 }
 
-void AckWaiters::AddTombstone(uint64_t seq, store::Table* table, std::string_view key,
-                              uint64_t rvn) {
-  tombstones_.push_back({seq, table, std::string(key), rvn});
+void AckWaiters::AddTombstone(uint64_t seq, store::Table* table, std::string_view key, uint64_t rvn,
+                              uint64_t stamp) {
+  tombstones_.push_back({seq, table, std::string(key), rvn, stamp});
 }
 
 size_t AckWaiters::Acked(uint64_t seq, std::vector<Event>* events) {
   size_t done = 0;
   for (std::deque<Write>* list : {&writes_, &resynced_}) {
     while (!list->empty() && list->front().seq <= seq) {
-      events->push_back(WriteCompleted{list->front().token, Status::Ok()});
+      events->push_back(WriteCompleted{list->front().token, Status::Ok(), list->front().stamp});
       list->pop_front();
       ++done;
     }
   }
   while (!tombstones_.empty() && tombstones_.front().seq <= seq) {
     Tombstone& t = tombstones_.front();
-    t.table->Purge(t.key, t.rvn);
+    t.table->Purge(t.key, t.rvn, t.stamp);
     tombstones_.pop_front();
   }
   return done;
@@ -59,9 +59,11 @@ size_t AckWaiters::Expire(TimePoint now, std::vector<Event>* events) {
     auto late = [now](const Write& w) { return w.deadline <= now; };
     for (const Write& w : list) {
       if (!late(w)) continue;
-      events->push_back(WriteCompleted{
-          w.token, Timeout("the standby did not acknowledge the write in time; it is applied "
-                           "on the active only")});
+      events->push_back(
+          WriteCompleted{w.token,
+                         Timeout("the standby did not acknowledge the write in time; it is applied "
+                                 "on the active only"),
+                         w.stamp});
       ++failed;
     }
     list.erase(std::remove_if(list.begin(), list.end(), late), list.end());
@@ -74,9 +76,9 @@ size_t AckWaiters::Expire(TimePoint now, std::vector<Event>* events) {
 
 size_t AckWaiters::FailAll(const Status& why, std::vector<Event>* events) {
   size_t failed = writes();
-  for (const Write& w : writes_) events->push_back(WriteCompleted{w.token, why});
-  for (const Write& w : resynced_) events->push_back(WriteCompleted{w.token, why});
-  for (const Write& w : unsent_) events->push_back(WriteCompleted{w.token, why});
+  for (const Write& w : writes_) events->push_back(WriteCompleted{w.token, why, w.stamp});
+  for (const Write& w : resynced_) events->push_back(WriteCompleted{w.token, why, w.stamp});
+  for (const Write& w : unsent_) events->push_back(WriteCompleted{w.token, why, w.stamp});
   writes_.clear();
   resynced_.clear();
   unsent_.clear();

@@ -25,16 +25,18 @@ class AckWaiters {
     uint64_t seq;  // 0 while it waits for a resync's EOF
     uint64_t token;
     TimePoint deadline;
+    uint64_t stamp;  // the write's HLC stamp, reported with its completion
   };
 
   size_t writes() const { return writes_.size() + unsent_.size() + resynced_.size(); }
   TimePoint next_deadline() const;
 
-  void AddWrite(uint64_t seq, uint64_t token, TimePoint deadline);
-  void AddUnsentWrite(uint64_t token, TimePoint deadline);
+  void AddWrite(uint64_t seq, uint64_t token, TimePoint deadline, uint64_t stamp);
+  void AddUnsentWrite(uint64_t token, TimePoint deadline, uint64_t stamp);
   // The resync's EOF went out as frame `seq`: every unsent write now waits on it.
   void AssignUnsent(uint64_t seq);
-  void AddTombstone(uint64_t seq, store::Table* table, std::string_view key, uint64_t rvn);
+  void AddTombstone(uint64_t seq, store::Table* table, std::string_view key, uint64_t rvn,
+                    uint64_t stamp);
 
   // The peer applied every frame up to `seq`: completes writes and purges tombstones.
   // Returns how many writes completed.
@@ -53,6 +55,7 @@ class AckWaiters {
     store::Table* table;
     std::string key;
     uint64_t rvn;
+    uint64_t stamp;
   };
   // Each list is in ascending deadline order, so its front expires first.
   std::deque<Write> writes_;    // ascending seq

@@ -30,6 +30,7 @@ struct CoreConfig {
   Duration startup_wait = 500ms;   // a node alone waits this long before it becomes active
 
   uint64_t bulk_rate = 0;                       // records/s during bulk sync; 0 = unlimited
+  uint64_t reconcile_rate = 0;                  // records/s a reconciliation sends; 0 = unlimited
   size_t max_batch_bytes = size_t{256} * 1024;  // a records frame is flushed at this payload size;
                                                 // at most kMaxBatchBytes
   size_t bulk_window_bytes = 16u << 20;         // bulk sync pauses above this many unacked bytes
@@ -39,12 +40,22 @@ struct CoreConfig {
   Duration switchover_timeout = 2s;
   size_t max_pending_writes = 1u << 20;  // kReplicated writes waiting for an ack
 
+  // Reconciliation (seed 000). Which active stays when two meet; both nodes must agree.
+  SplitBrainRule split_brain_rule = SplitBrainRule::kPriorityFirst;
+  // After a reconciliation the active bulk-syncs back to the standby: always, or (false) only
+  // if the two differ (the standby's digest in its EOF is not the active's after merging).
+  bool bulk_after_reconcile_always = false;
+  // Allocate/release writes wait while reconciling: at most this many, at most this long.
+  size_t max_postponed_writes = 65536;
+  Duration postpone_timeout = 5s;
+
   store::Limits limits;
 };
 
-// A hash of the limits both nodes must agree on (sent in the hello), or one node would refuse
-// records the other accepted.
-uint64_t LimitsDigest(const store::Limits& limits);
+// A hash of the settings both nodes must agree on (sent in the hello): the record limits, or
+// one node would refuse records the other accepted, and the split-brain rule, or both could
+// keep the active role.
+uint64_t SharedConfigDigest(const CoreConfig& config);
 
 // The largest frame a node accepts: the largest batch plus one maximal record, never under
 // 4 MiB. Both nodes derive it from the same limits (checked by LimitsDigest), so a batch one

@@ -26,9 +26,24 @@ struct Counters {
   uint64_t switchovers = 0;           // planned handovers completed, either side
   uint64_t channels_up = 0;
   uint64_t channels_lost = 0;
-  uint64_t peers_rejected = 0;   // hello refused: cluster, version, node id, limits
-  uint64_t protocol_errors = 0;  // malformed or out-of-order input from the peer
-  uint64_t peer_timeouts = 0;    // peer silent past the deadline
+  uint64_t peers_rejected = 0;     // hello refused: cluster, version, node id, limits
+  uint64_t protocol_errors = 0;    // malformed or out-of-order input from the peer
+  uint64_t peer_timeouts = 0;      // peer silent past the deadline
+  uint64_t digest_mismatches = 0;  // after a sync the stores differed (a bug; resynchronised)
+
+  // Reconciliation (docs/reconciliation.md).
+  uint64_t split_brains = 0;              // two actives met
+  uint64_t reconciliations_sent = 0;      // completed as the yielding standby
+  uint64_t reconciliations_received = 0;  // completed as the active
+  uint64_t merge_inserted = 0;            // records the active did not hold
+  uint64_t merge_replaced = 0;            // the received record won
+  uint64_t merge_deleted = 0;             // a received delete won
+  uint64_t merge_kept = 0;                // the local record won or was the same write
+  uint64_t merge_written = 0;             // a merge function wrote a combined value
+  uint64_t merge_swept = 0;               // erased after finishing an interrupted bulk sync
+  uint64_t postponed = 0;                 // allocate/release writes postponed
+  uint64_t postponed_expired = 0;         // failed: reconciliation did not end in time
+  uint64_t postponed_failed = 0;          // failed: the node lost the active role or stopped
 };
 
 }  // namespace hasync::core

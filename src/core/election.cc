@@ -6,8 +6,9 @@
 //   - an active peer is followed: a node in init becomes standby (no preemption at start);
 //   - with no active in the pair, the higher priority, then the higher node id, becomes active;
 //   - two actives that meet (both came up alone, a healed partition, a node restarted while its
-//     peer still held the old connection) keep the one with the higher GVN, then the one active
-//     longer, then the higher-ranked; the other yields and is resynchronised by bulk sync.
+//     peer still held the old connection) are a split-brain: the configured rule keeps one, the
+//     other yields and reconciles its records into it (reconcile.cc), so neither side's writes
+//     are lost.
 #include "core/node.h"
 #include "fmt/format.h"
 
@@ -26,8 +27,10 @@ void Node::OnHello(TimePoint now, const wire::Hello& m) {
     refusal = fmt::format("peer belongs to cluster '{}', not '{}'", m.cluster, config_.cluster);
   } else if (m.node_id == config_.node_id) {
     refusal = fmt::format("peer claims this node's id {}", m.node_id);
-  } else if (m.config_digest != LimitsDigest(config_.limits)) {
-    refusal = "peer's record limits differ from this node's (max key, value or table name size)";
+  } else if (m.config_digest != SharedConfigDigest(config_)) {
+    refusal =
+        "peer's shared settings differ from this node's (max key, value or table name size, or "
+        "split_brain_rule)";
   }
   if (!refusal.empty()) {
     ++counters_.peers_rejected;
@@ -41,9 +44,9 @@ void Node::OnHello(TimePoint now, const wire::Hello& m) {
   peer_.role = static_cast<Role>(m.role);
   peer_.gvn = m.gvn;
   peer_priority_ = m.priority;
-  peer_hello_gvn_ = m.gvn;
   peer_hello_active_ms_ = m.active_ms;
   peer_preempt_ = (m.flags & 1) != 0;
+  hlc_.Observe(m.hlc);
   Log(Severity::kInfo, fmt::format("peer {} connected ({}, priority {}, gvn {})", m.node_id,
                                    RoleName(peer_.role), m.priority, m.gvn));
   Elect(now);
@@ -51,6 +54,7 @@ void Node::OnHello(TimePoint now, const wire::Hello& m) {
 
 void Node::OnHeartbeat(TimePoint now, const wire::Heartbeat& m) {
   peer_.gvn = m.gvn;
+  peer_.sync = static_cast<SyncState>(m.sync_state);
   Role role = static_cast<Role>(m.role);
   if (awaiting_peer_standby_) {
     // Heartbeats the old active sent before it read our switchover answer still say "active".
@@ -78,9 +82,7 @@ void Node::Elect(TimePoint now) {
       }
       break;
     case Role::kActive:
-      if (peer == Role::kActive && !KeepsActiveRole()) {
-        BecomeStandby(now, "two active nodes met; the peer keeps the active role");
-      }
+      if (peer == Role::kActive) DetectSplitBrain(now);
       break;
     case Role::kStandby:
       if (peer != Role::kActive && outranks) BecomeActive(now, "the pair has no active node");
@@ -89,18 +91,38 @@ void Node::Elect(TimePoint now) {
   MaybeStartBulkSync(now);
 }
 
-// Two actives met. The yielding node is resynchronised by bulk sync, which replaces its records,
-// so the one holding the pair's history stays:
-//  1. the higher GVN: it only rises with bulk syncs, so a node restarted empty (0) loses to one
-//     that has been part of the pair, even if it became active first;
-//  2. then the one active longer: a standby that took over before its bulk sync finished has
-//     the same GVN as its active but became active later;
-//  3. then rank.
+// Two actives met (seed 000, FIG. 8 and 9). Both decide from the same numbers, so exactly one
+// stays: the other yields, reconciles everything it holds into the one that stays, and is then
+// bulk-synced back. Nothing either side wrote is lost, so the rule is the operator's choice.
+void Node::DetectSplitBrain(TimePoint now) {
+  if (split_brain_) return;  // already decided on this connection
+  split_brain_ = true;
+  bool keeps = KeepsActiveRole();
+  ++counters_.split_brains;
+  Log(Severity::kWarning,
+      fmt::format("split-brain detected: node {} is active too; {} (rule {})", peer_.node_id,
+                  keeps ? "this node stays active" : "this node yields and reconciles",
+                  SplitBrainRuleName(config_.split_brain_rule)));
+  effects_.events.push_back(SplitBrainDetected{peer_.node_id, keeps});
+  if (keeps) {
+    recon_.awaiting = true;  // no bulk sync: it would erase what the peer alone holds
+    return;
+  }
+  uint64_t gvn = std::max(gvn_, peer_.gvn) + 1;
+  BecomeStandby(now, "split-brain: the peer keeps the active role");
+  StartReconcile(now, wire::ReconcileReason::kSplitBrain, gvn);
+}
+
 // Both sides compare the values their hellos carried on this connection, so they always agree.
 bool Node::KeepsActiveRole() const {
-  if (hello_gvn_ != peer_hello_gvn_) return hello_gvn_ > peer_hello_gvn_;
-  if (hello_active_ms_ != peer_hello_active_ms_) return hello_active_ms_ > peer_hello_active_ms_;
-  return Outranks(peer_priority_, peer_.node_id);
+  bool by_priority = config_.priority != peer_priority_;
+  bool by_age = hello_active_ms_ != peer_hello_active_ms_;
+  bool older = hello_active_ms_ > peer_hello_active_ms_;
+  bool priority_first = config_.split_brain_rule == SplitBrainRule::kPriorityFirst;
+  if (priority_first && by_priority) return config_.priority > peer_priority_;
+  if (by_age) return older;
+  if (by_priority) return config_.priority > peer_priority_;
+  return config_.node_id > peer_.node_id;
 }
 
 void Node::BecomeActive(TimePoint now, std::string reason) {
@@ -114,6 +136,13 @@ void Node::BecomeStandby(TimePoint now, std::string reason) {
   counters_.replicated_failed += waiters_.FailAll(
       NotReplicated("this node gave up the active role before the standby acknowledged"),
       &effects_.events);
+  counters_.postponed_failed += postponed_.FailAll(
+      NotActive(fmt::format("node {} gave up the active role before the postponed write ran",
+                            config_.node_id)),
+      &effects_.events);
+  ArmPostponedTimer();
+  recon_.awaiting = false;
+  recon_.receiving = false;
   bulk_.running = false;
   resync_needed_ = false;
   in_.synced = false;
@@ -147,6 +176,7 @@ void Node::LoseChannel(TimePoint now, std::string_view reason, std::optional<Clo
   bulk_.running = false;
   resync_needed_ = false;
   in_.Reset();
+  EndReconcile();
   peer_.connected = false;
   peer_.in_sync = false;
   awaiting_peer_standby_ = false;
@@ -161,6 +191,7 @@ void Node::LoseChannel(TimePoint now, std::string_view reason, std::optional<Clo
     ++counters_.failovers;
     BecomeActive(now, fmt::format("failover: {}", reason));
   }
+  RunPostponed(now);  // reconciliation mode ended with the channel
 }
 
 void Node::OnGoodbye(TimePoint now, const wire::Goodbye& m) {

@@ -13,13 +13,15 @@
 
 namespace hasync::core {
 
-uint64_t LimitsDigest(const store::Limits& limits) {
+uint64_t SharedConfigDigest(const CoreConfig& config) {
   // Little-endian bytes, as on the wire, so nodes of either byte order agree.
   std::vector<uint8_t> bytes;
+  const store::Limits& limits = config.limits;
   for (uint32_t field :
        {limits.max_key_bytes, limits.max_value_bytes, limits.max_table_name_bytes}) {
     wire::PutLE(bytes, field);
   }
+  wire::PutLE(bytes, static_cast<uint8_t>(config.split_brain_rule));
   return XXH3_64bits(bytes.data(), bytes.size());
 }
 
@@ -38,7 +40,8 @@ Node::Node(CoreConfig config)
       reader_(MaxFrameBytes(config_)),
       out_(std::min(config_.max_batch_bytes, kMaxBatchBytes), &counters_) {}
 
-void Node::Start(TimePoint now) {
+void Node::Start(TimePoint now, uint64_t wall_ms) {
+  hlc_.Start(now, wall_ms);
   Log(Severity::kInfo, fmt::format("node {} starting (priority {}, cluster '{}')", config_.node_id,
                                    config_.priority, config_.cluster));
   ArmTimer(TimerId::kStartup, now + config_.startup_wait);
@@ -55,6 +58,8 @@ void Node::OnChannelUp(TimePoint now) {
   out_.Reset();
   in_.Reset();
   bulk_ = BulkSender();
+  recon_ = Reconcile();
+  split_brain_ = false;
   resync_needed_ = false;
   SendHello(now);
   ArmTimer(TimerId::kPeerDeadline, now + config_.heartbeat_interval * config_.dead_after_missed);
@@ -124,6 +129,11 @@ void Node::OnTimer(TimePoint now, TimerId id) {
         LoseChannel(now, "switchover request unanswered", CloseCause::kSwitchoverTimeout);
       }
       break;
+    case TimerId::kPostponed:
+      postponed_timer_at_ = kNever;
+      counters_.postponed_expired += postponed_.Expire(now, &effects_.events);
+      ArmPostponedTimer();
+      break;
     case TimerId::kCount:
       break;
   }
@@ -140,6 +150,8 @@ void Node::Shutdown(TimePoint now) {
   stopped_ = true;
   Log(Severity::kInfo, "shutting down");
   if (channel_up_) Send(wire::Goodbye{wire::GoodbyeReason::kShutdown, "node shutting down"});
+  counters_.postponed_failed +=
+      postponed_.FailAll(Unavailable("the node is shutting down"), &effects_.events);
   for (size_t t = 0; t < kTimerCount; ++t) ArmTimer(static_cast<TimerId>(t), kNever);
 }
 
@@ -180,10 +192,12 @@ void Node::HandleFrame(TimePoint now, const wire::FrameView& frame) {
        [](Node& n, TimePoint t, Payload p) {
          n.Dispatch(t, wire::DecodeSwitchoverResponse(p), &Node::OnSwitchoverResponse);
        }},
-      /* kSyncRequest: reconciliation (not spoken by protocol v1 nodes yet) */
-      {true, nullptr},
-      /* kSyncResponse: reconciliation (not spoken by protocol v1 nodes yet) */
-      {true, nullptr},
+      /* kSyncRequest: the standby asks to reconcile its records into ours */
+      {true, [](Node& n, TimePoint t,
+                Payload p) { n.Dispatch(t, wire::DecodeSyncRequest(p), &Node::OnSyncRequest); }},
+      /* kSyncResponse: the active's answer */
+      {true, [](Node& n, TimePoint t,
+                Payload p) { n.Dispatch(t, wire::DecodeSyncResponse(p), &Node::OnSyncResponse); }},
       /* kGoodbye: the peer is shutting down; take over now */
       {true, [](Node& n, TimePoint t,
                 Payload p) { n.Dispatch(t, wire::DecodeGoodbye(p), &Node::OnGoodbye); }},
@@ -225,8 +239,8 @@ void Node::SendHello(TimePoint now) {
           ? static_cast<uint64_t>(
                 std::chrono::duration_cast<std::chrono::milliseconds>(now - active_since_).count())
           : 0;
-  hello.config_digest = LimitsDigest(config_.limits);
-  hello_gvn_ = hello.gvn;
+  hello.config_digest = SharedConfigDigest(config_);
+  hello.hlc = hlc_.last();
   hello_active_ms_ = hello.active_ms;
   hello.cluster = config_.cluster;
   Send(hello);
@@ -263,6 +277,7 @@ void Node::Fail(TimePoint now, const Status& error) {
 }
 
 SyncState Node::CurrentSync() const {
+  if (Reconciling()) return SyncState::kReconciling;
   if (bulk_.running) return SyncState::kBulkSending;
   if (in_.bulk_receiving) return SyncState::kBulkReceiving;
   return SyncState::kIdle;
@@ -278,9 +293,19 @@ NodeStatus Node::status() const {
   s.synced = role_ == Role::kStandby && in_.synced;
   s.records = store_.records();
   s.digest = store_.digest();
-  s.sync_done = bulk_.running ? bulk_.sent : in_.bulk_received;
-  s.sync_total = bulk_.running ? bulk_.total : in_.bulk_total;
+  if (recon_.receiving) {
+    s.sync_done = recon_.merged.received;
+    s.sync_total = recon_.total;
+  } else if (bulk_.running) {
+    s.sync_done = bulk_.sent;
+    s.sync_total = bulk_.total;
+  } else {
+    s.sync_done = in_.bulk_received;
+    s.sync_total = in_.bulk_total;
+  }
   s.unacked_bytes = channel_up_ ? out_.unacked_bytes() : 0;
+  s.postponed = postponed_.size();
+  s.hlc = hlc_.last();
   return s;
 }
 

@@ -17,11 +17,17 @@
 //    planned switchover that hands over without a bulk sync when the standby is in sync;
 //  - kReplicated writes complete only once the standby has acknowledged them;
 //  - unacknowledged bytes are bounded: past the bound the standby is resynchronised by a new
-//    bulk sync instead of the queue growing.
+//    bulk sync instead of the queue growing;
+//  - reconciliation (docs/reconciliation.md): a node that gives up the active role before its
+//    standby holds everything (a switchover during a bulk sync or a reconciliation, the loser of
+//    a split-brain) first sends its records to the active, which merges them by the table's merge
+//    function (last writer wins by HLC stamp by default; deletes are tombstones, so they win
+//    too), then bulk-syncs back if the two differ. Allocate/release writes wait meanwhile.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,8 +37,11 @@
 #include "core/config.h"
 #include "core/counters.h"
 #include "core/effects.h"
+#include "core/hlc.h"
 #include "core/inbound.h"
 #include "core/outbound.h"
+#include "core/postponed.h"
+#include "hasync/merge.h"
 #include "hasync/status.h"
 #include "hasync/types.h"
 #include "store/store.h"
@@ -41,11 +50,15 @@
 
 namespace hasync::core {
 
-// What a local write returned. `pending`: applied locally, a WriteCompleted event with the
-// caller's token follows once the standby acknowledges it (or the wait fails).
+// What a local write returned. `pending`: a WriteCompleted event with the caller's token
+// follows, once the standby acknowledges the write (kReplicated) or once a postponed write has
+// run (`postponed`: reconciliation mode holds an allocate/release write, nothing is applied
+// yet). `stamp`: the write's HLC stamp when it was applied now, else 0.
 struct WriteOutcome {
   Status status;
   bool pending = false;
+  bool postponed = false;
+  uint64_t stamp = 0;
 };
 
 struct PeerView {
@@ -54,6 +67,7 @@ struct PeerView {
   Role role = Role::kInit;
   uint64_t gvn = 0;
   bool in_sync = false;  // has everything this node sent it (bulk sync finished and acked)
+  SyncState sync = SyncState::kIdle;  // as its last hello or heartbeat said
 };
 
 struct NodeStatus {
@@ -67,9 +81,11 @@ struct NodeStatus {
   bool synced;
   uint64_t records;
   uint64_t digest;
-  uint64_t sync_done;   // records sent or received by the running bulk sync
+  uint64_t sync_done;   // records sent or received by the running bulk sync or reconciliation
   uint64_t sync_total;  // records it expects
   size_t unacked_bytes;
+  size_t postponed;  // allocate/release writes waiting for reconciliation mode to end
+  uint64_t hlc;      // the node's hybrid logical clock
 };
 
 class Node {
@@ -78,7 +94,9 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  void Start(TimePoint now);
+  // `wall_ms`: milliseconds since the Unix epoch at `now`; the node's HLC follows it from there
+  // by `now`, so no clock is read inside.
+  void Start(TimePoint now, uint64_t wall_ms);
   void OnChannelUp(TimePoint now);
   void OnChannelDown(TimePoint now, std::string_view reason);
   void OnBytes(TimePoint now, std::span<const uint8_t> bytes);
@@ -88,10 +106,16 @@ class Node {
   void Flush(TimePoint now);
 
   WriteOutcome Put(TimePoint now, std::string_view table, std::string_view key,
-                   std::string_view value, Durability durability, uint64_t token);
+                   std::string_view value, Durability durability, uint64_t token,
+                   WriteIntent intent = WriteIntent::kUpdate);
   WriteOutcome Erase(TimePoint now, std::string_view table, std::string_view key,
-                     Durability durability, uint64_t token);
-  // Planned switchover, asked of the active. ok: a SwitchoverCompleted event follows.
+                     Durability durability, uint64_t token,
+                     WriteIntent intent = WriteIntent::kUpdate);
+  // Installs `merge` for `table` (replacing LastWriterWins there); an empty function restores
+  // the default.
+  void SetMergeFunction(std::string_view table, MergeFunction merge);
+  // Planned switchover, asked of the active. ok: a SwitchoverCompleted event follows. Allowed
+  // during a bulk sync or a reconciliation: the node then reconciles once standby.
   Status RequestSwitchover(TimePoint now);
   // Graceful stop: tells the peer to take over at once. Afterwards the node ignores every input
   // and refuses writes, so a stopping standby can never turn active.
@@ -118,6 +142,8 @@ class Node {
   void OnSwitchoverRequest(TimePoint now, const wire::SwitchoverRequest& m);
   void OnSwitchoverResponse(TimePoint now, const wire::SwitchoverResponse& m);
   void OnGoodbye(TimePoint now, const wire::Goodbye& m);
+  void OnSyncRequest(TimePoint now, const wire::SyncRequest& m);
+  void OnSyncResponse(TimePoint now, const wire::SyncResponse& m);
 
   void Elect(TimePoint now);
   void BecomeActive(TimePoint now, std::string reason);
@@ -135,8 +161,32 @@ class Node {
   void FinishBulkSync(TimePoint now);
   void Overflowed(TimePoint now);
   void MaybePreempt(TimePoint now);
+  bool StandbyHoldsEverything() const;
+
+  // Reconciliation, in reconcile.cc. The yielding standby's side:
+  // `remaining`: for kInterruptedBulk, about how many records the bulk sync had left (progress
+  // only); other reasons send every record and tombstone.
+  void StartReconcile(TimePoint now, wire::ReconcileReason reason, uint64_t gvn,
+                      uint64_t remaining = 0);
+  void FinishReconcileSend(TimePoint now);
+  // The active's side:
+  void ApplyReconcileBatch(TimePoint now, store::Table* table, const wire::RecordBatch& batch);
+  void MergeEntry(TimePoint now, store::Table* table, const wire::RecordEntry& e);
+  void FinishReconcileReceive(TimePoint now, const wire::RecordEof& m);
+  void ConfirmInSync(TimePoint now, uint64_t gvn);
+  // Reconciliation mode: this node is sending, receiving or awaiting a reconciliation.
+  bool Reconciling() const;
+  WriteOutcome Postpone(TimePoint now, wire::RecordOp op, std::string_view table,
+                        std::string_view key, std::string_view value, Durability durability,
+                        uint64_t token);
+  void RunPostponed(TimePoint now);
+  void ArmPostponedTimer();
+  void EndReconcile();
   void ArmWriteTimer();
   WriteOutcome Write(TimePoint now, wire::RecordOp op, std::string_view table, std::string_view key,
+                     std::string_view value, Durability durability, uint64_t token,
+                     WriteIntent intent);
+  WriteOutcome Apply(TimePoint now, wire::RecordOp op, store::Table* table, std::string_view key,
                      std::string_view value, Durability durability, uint64_t token);
   bool Replicating() const;
   Status CheckWritable(Durability durability) const;
@@ -147,6 +197,7 @@ class Node {
   void SendHeartbeat();
   void SendAckIfDue();
   bool Outranks(uint8_t priority, NodeId id) const;
+  void DetectSplitBrain(TimePoint now);
   bool KeepsActiveRole() const;
   SyncState CurrentSync() const;
   void ArmTimer(TimerId id, TimePoint deadline);
@@ -154,6 +205,10 @@ class Node {
 
   CoreConfig config_;
   store::Store store_;
+  Hlc hlc_;
+  std::map<std::string, MergeFunction, std::less<>> merge_functions_;
+  Postponed postponed_;
+  TimePoint postponed_timer_at_ = kNever;
   Counters counters_;
   Effects effects_;
 
@@ -168,8 +223,6 @@ class Node {
   wire::FrameReader reader_;
   uint8_t peer_priority_ = 0;
   // What the two hellos of this connection said: both nodes decide from these same numbers.
-  uint64_t hello_gvn_ = 0;
-  uint64_t peer_hello_gvn_ = 0;
   uint64_t hello_active_ms_ = 0;
   uint64_t peer_hello_active_ms_ = 0;
   bool peer_preempt_ = false;
@@ -177,8 +230,10 @@ class Node {
   Inbound in_;
   AckWaiters waiters_;
 
-  // The bulk sync this node is sending, if any (seed 000, FIG. 5B).
+  // The bulk sync (or, on a yielding standby, the reconciliation) this node is sending, if any
+  // (seed 000, FIG. 5B and 5C): the same walk, restamping records below `gvn` as it sends them.
   struct BulkSender {
+    wire::SyncKind kind = wire::SyncKind::kBulk;
     bool running = false;
     bool started = false;  // ran on this connection, or is running (set whenever `running` is)
     bool blocked = false;  // paused until acks bring the unacked bytes under the window
@@ -195,11 +250,32 @@ class Node {
   bool resync_needed_ = false;
   TimePoint write_timer_at_ = kNever;
 
+  // Reconciliation on this connection (docs/reconciliation.md). A yielding standby requests it,
+  // then sends with `bulk_` (kind kReconcile); the active awaits, then receives and merges.
+  struct Reconcile {
+    wire::ReconcileReason reason = wire::ReconcileReason::kSplitBrain;
+    uint64_t gvn = 0;
+    bool requested = false;  // standby: SyncRequest sent, answer awaited
+    bool sent = false;       // standby: EOF sent, waiting for the active to take it
+    bool awaiting = false;   // active: the peer promised a reconciliation (no bulk sync till then)
+    bool receiving = false;  // active: request accepted, records arriving
+    uint64_t total = 0;      // records the sender announced (standby: the estimate it sends)
+    MergeCounts merged;      // active
+  } recon_;
+  bool split_brain_ = false;  // two actives met on this connection and it is not resolved yet
+
   // After accepting a switchover: the peer's heartbeats keep saying "active" until it has read
   // our answer; they are ignored until one says "standby".
   bool awaiting_peer_standby_ = false;
   uint64_t next_switchover_id_ = 1;
   uint64_t switchover_pending_ = 0;  // id of the request this node is waiting on; 0 if none
+  // The pending request said this node will reconcile once standby, with this reason and GVN.
+  bool switchover_reconcile_ = false;
+  wire::ReconcileReason switchover_reason_ = wire::ReconcileReason::kHandover;
+  uint64_t switchover_gvn_ = 0;
+  uint64_t switchover_remaining_ = 0;
+  uint64_t switchover_seq_ = 0;  // the request's frame: the answer acknowledges up to it  //
+                                 // records the interrupted bulk sync had not sent
 };
 
 // Every frame goes out through the session's Outbound, which numbers it and keeps order.

@@ -14,13 +14,14 @@
 namespace hasync::core {
 
 WriteOutcome Node::Put(TimePoint now, std::string_view table, std::string_view key,
-                       std::string_view value, Durability durability, uint64_t token) {
-  return Write(now, wire::RecordOp::kUpsert, table, key, value, durability, token);
+                       std::string_view value, Durability durability, uint64_t token,
+                       WriteIntent intent) {
+  return Write(now, wire::RecordOp::kUpsert, table, key, value, durability, token, intent);
 }
 
 WriteOutcome Node::Erase(TimePoint now, std::string_view table, std::string_view key,
-                         Durability durability, uint64_t token) {
-  return Write(now, wire::RecordOp::kDelete, table, key, {}, durability, token);
+                         Durability durability, uint64_t token, WriteIntent intent) {
+  return Write(now, wire::RecordOp::kDelete, table, key, {}, durability, token, intent);
 }
 
 bool Node::Replicating() const {
@@ -40,7 +41,9 @@ Status Node::CheckWritable(Durability durability) const {
   if (switchover_pending_ != 0) return Unavailable("a switchover is in progress");
   if (durability != Durability::kReplicated) return Status::Ok();
   bool standby = peer_.connected && peer_.role == Role::kStandby;
-  if (!standby || !(bulk_.started || resync_needed_)) {
+  // A standby being resynchronised, or reconciling before it is, confirms at the sync's EOF.
+  bool will_sync = bulk_.started || resync_needed_ || recon_.awaiting || recon_.receiving;
+  if (!standby || !will_sync) {
     return Unavailable("no standby is connected, so a replicated write cannot be confirmed");
   }
   if (waiters_.writes() >= config_.max_pending_writes) {
@@ -51,41 +54,55 @@ Status Node::CheckWritable(Durability durability) const {
 
 WriteOutcome Node::Write(TimePoint now, wire::RecordOp op, std::string_view table_name,
                          std::string_view key, std::string_view value, Durability durability,
-                         uint64_t token) {
+                         uint64_t token, WriteIntent intent) {
+  if (intent != WriteIntent::kUpdate && role_ == Role::kActive && !stopped_ && Reconciling()) {
+    return Postpone(now, op, table_name, key, value, durability, token);
+  }
   Status ok = CheckWritable(durability);
   Result<store::Table*> opened = ok.ok() ? store_.Open(table_name) : Result<store::Table*>(ok);
   if (!opened.ok()) {
     ++counters_.writes_refused;
-    return {opened.status(), false};
+    return {opened.status()};
   }
-  store::Table* table = opened.value();
+  return Apply(now, op, opened.value(), key, value, durability, token);
+}
+
+// A write the node may make now: applies it, stamped with the GVN and a fresh HLC stamp, and
+// streams it if the standby is following.
+WriteOutcome Node::Apply(TimePoint now, wire::RecordOp op, store::Table* table,
+                         std::string_view key, std::string_view value, Durability durability,
+                         uint64_t token) {
+  if (op == wire::RecordOp::kDelete && !table->Get(key)) {
+    return {NotFound(fmt::format("no record with that key in table '{}'", table->name()))};
+  }
+  uint64_t stamp = hlc_.Now(now);
   if (op == wire::RecordOp::kUpsert) {
-    Status st = table->Upsert(key, value, gvn_, 0, config_.node_id);
+    Status st = table->Upsert(key, value, gvn_, stamp, config_.node_id);
     if (!st.ok()) {
       ++counters_.writes_refused;
-      return {st, false};
+      return {st};
     }
-  } else if (!table->Get(key)) {
-    return {NotFound(fmt::format("no record with that key in table '{}'", table_name)), false};
+  } else {
+    // A tombstone even with no standby to tell: a peer that still holds the record (the other
+    // side of a split-brain) must learn the delete won, or the record would come back.
+    table->Erase(key, gvn_, stamp, config_.node_id);
   }
   ++counters_.writes;
   bool replicated = durability == Durability::kReplicated;
   TimePoint deadline = now + config_.replicate_timeout;
   if (!Replicating()) {
-    // Nobody to tell now; a later bulk sync brings the standby up to date (and sweeps the key).
-    if (op == wire::RecordOp::kDelete) table->Remove(key);
-    if (replicated) waiters_.AddUnsentWrite(token, deadline);
+    // Nobody to tell now; a later sync brings the standby up to date.
+    if (replicated) waiters_.AddUnsentWrite(token, deadline, stamp);
   } else {
-    if (op == wire::RecordOp::kDelete) table->Erase(key, gvn_, 0, config_.node_id);
     uint64_t seq = out_.Add(effects_.send, wire::SyncKind::kIncremental, table->name(),
-                            {op, key, value, gvn_, 0, config_.node_id});
+                            {op, key, value, gvn_, stamp, config_.node_id});
     ++counters_.records_sent;
-    if (op == wire::RecordOp::kDelete) waiters_.AddTombstone(seq, table, key, gvn_);
-    if (replicated) waiters_.AddWrite(seq, token, deadline);
+    if (op == wire::RecordOp::kDelete) waiters_.AddTombstone(seq, table, key, gvn_, stamp);
+    if (replicated) waiters_.AddWrite(seq, token, deadline, stamp);
     if (out_.unacked_bytes() > config_.max_unacked_bytes) Overflowed(now);
   }
   if (replicated) ArmWriteTimer();
-  return {Status::Ok(), replicated};
+  return {Status::Ok(), replicated, false, stamp};
 }
 
 void Node::Overflowed(TimePoint now) {
@@ -103,8 +120,10 @@ void Node::Overflowed(TimePoint now) {
 }
 
 void Node::MaybeStartBulkSync(TimePoint now) {
+  // Not while a reconciliation is due: the standby holds records this node must get first.
   if (role_ == Role::kActive && peer_.connected && peer_.role == Role::kStandby && !bulk_.running &&
-      !bulk_.started && !resync_needed_) {
+      !bulk_.started && !resync_needed_ && !recon_.awaiting && !recon_.receiving &&
+      switchover_pending_ == 0) {
     StartBulkSync(now);
   }
 }
@@ -113,6 +132,7 @@ void Node::StartBulkSync(TimePoint now) {
   // Above both GVNs, so every record either node holds is below it (claims 2-4).
   gvn_ = std::max(gvn_, peer_.gvn) + 1;
   bulk_ = BulkSender();
+  bulk_.kind = wire::SyncKind::kBulk;
   bulk_.running = true;
   bulk_.started = true;
   bulk_.gvn = gvn_;
@@ -131,8 +151,10 @@ void Node::StartBulkSync(TimePoint now) {
 // (and arms the step timer) when no record may be sent yet.
 bool Node::BulkBudget(TimePoint now, uint64_t* budget) {
   *budget = config_.bulk_step_records;
-  if (config_.bulk_rate == 0) return true;
-  double rate = static_cast<double>(config_.bulk_rate);
+  uint64_t limit =
+      bulk_.kind == wire::SyncKind::kReconcile ? config_.reconcile_rate : config_.bulk_rate;
+  if (limit == 0) return true;
+  double rate = static_cast<double>(limit);
   double elapsed = std::chrono::duration<double>(now - bulk_.refilled).count();
   bulk_.refilled = now;
   bulk_.tokens = std::min(bulk_.tokens + elapsed * rate, std::max(rate / 10, 1.0));
@@ -163,9 +185,9 @@ void Node::BulkStep(TimePoint now) {
       continue;
     }
     wire::RecordOp op = r->tombstone ? wire::RecordOp::kDelete : wire::RecordOp::kUpsert;
-    uint64_t seq = out_.Add(effects_.send, wire::SyncKind::kBulk, table.name(),
+    uint64_t seq = out_.Add(effects_.send, bulk_.kind, table.name(),
                             {op, r->key, r->value, r->rvn, r->stamp, r->origin});
-    if (r->tombstone) waiters_.AddTombstone(seq, &table, r->key, r->rvn);
+    if (r->tombstone) waiters_.AddTombstone(seq, &table, r->key, r->rvn, r->stamp);
     ++done;
     if (out_.unacked_bytes() >= config_.bulk_window_bytes) break;
   }
@@ -185,10 +207,16 @@ void Node::BulkStep(TimePoint now) {
 void Node::FinishBulkSync(TimePoint now) {
   (void)now;
   bulk_.running = false;
-  bulk_.eof_seq = Send(wire::RecordEof{wire::SyncKind::kBulk, bulk_.gvn, bulk_.sent});
-  // Replicated writes made while the standby waited for this resync are in it.
-  waiters_.AssignUnsent(bulk_.eof_seq);
-  Log(Severity::kInfo, fmt::format("bulk sync to node {} sent: {} records, gvn {}", peer_.node_id,
+  bulk_.eof_seq = Send(wire::RecordEof{bulk_.kind, bulk_.gvn, bulk_.sent, store_.digest()});
+  bool reconcile = bulk_.kind == wire::SyncKind::kReconcile;
+  if (reconcile) {
+    recon_.sent = true;
+  } else {
+    // Replicated writes made while the standby waited for this resync are in it.
+    waiters_.AssignUnsent(bulk_.eof_seq);
+  }
+  Log(Severity::kInfo, fmt::format("{} to node {} sent: {} records, gvn {}",
+                                   reconcile ? "reconciliation" : "bulk sync", peer_.node_id,
                                    bulk_.sent, bulk_.gvn));
 }
 
@@ -200,13 +228,18 @@ void Node::OnAck(TimePoint now, const wire::Ack& m) {
   out_.Acked(m.seq);
   counters_.replicated_acked += waiters_.Acked(m.seq, &effects_.events);
   ArmWriteTimer();
-  if (bulk_.eof_seq != 0 && m.seq >= bulk_.eof_seq && !peer_.in_sync) {
+  if (recon_.sent && m.seq >= bulk_.eof_seq) {
+    FinishReconcileSend(now);
+  } else if (role_ == Role::kActive && bulk_.eof_seq != 0 && m.seq >= bulk_.eof_seq &&
+             !peer_.in_sync) {
     peer_.in_sync = true;
     ++counters_.bulk_syncs_completed;
     Log(Severity::kInfo, fmt::format("node {} is in sync", peer_.node_id));
     MaybePreempt(now);
   }
-  if (resync_needed_ && out_.unacked_bytes() <= config_.max_unacked_bytes / 2) {
+  // Nothing starts after a switchover request: the standby may already be active.
+  if (resync_needed_ && switchover_pending_ == 0 &&
+      out_.unacked_bytes() <= config_.max_unacked_bytes / 2) {
     StartBulkSync(now);
   } else if (bulk_.blocked && out_.unacked_bytes() < config_.bulk_window_bytes) {
     BulkStep(now);

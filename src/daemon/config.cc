@@ -46,6 +46,35 @@ Status Bool(const toml::node& n, bool* out) {
   return Status::Ok();
 }
 
+// One of a fixed set of names; `names` lists them for the error ("a" or "b").
+template <typename T, size_t N>
+Status Choice(const toml::node& n, const std::array<std::pair<std::string_view, T>, N>& choices,
+              T* out) {
+  std::optional<std::string> v = n.value_exact<std::string>();
+  std::string names;
+  for (size_t i = 0; i < N; ++i) {
+    names += fmt::format("{}\"{}\"", i == 0 ? "" : (i + 1 == N ? " or " : ", "), choices[i].first);
+  }
+  if (v) {
+    for (const auto& [name, value] : choices) {
+      if (*v == name) {
+        *out = value;
+        return Status::Ok();
+      }
+    }
+  }
+  return InvalidArgument(fmt::format("must be {}", names));
+}
+
+constexpr std::array<std::pair<std::string_view, SplitBrainRule>, 2> kSplitBrainRules = {{
+    {"priority", SplitBrainRule::kPriorityFirst},
+    {"longest-active", SplitBrainRule::kLongestActiveFirst},
+}};
+constexpr std::array<std::pair<std::string_view, bool>, 2> kBulkAfterReconcile = {{
+    {"if-changed", false},
+    {"always", true},
+}};
+
 // "/path/script" or ["/path/script", "first-arg", ...]; "" disables.
 Status Cmd(const toml::node& n, Command* out) {
   out->clear();
@@ -79,6 +108,8 @@ constexpr std::array kKeys = {
     Key{"node", "priority", [](N n, C c) { return Int(n, 0, 255, &c->node.priority); }},
     Key{"node", "cluster", [](N n, C c) { return Str(n, &c->node.cluster); }},
     Key{"node", "preempt", [](N n, C c) { return Bool(n, &c->node.preempt); }},
+    Key{"node", "split_brain_rule",
+        [](N n, C c) { return Choice(n, kSplitBrainRules, &c->node.split_brain_rule); }},
     Key{"sync", "listen", [](N n, C c) { return Str(n, &c->node.listen); }},
     Key{"sync", "peer", [](N n, C c) { return Str(n, &c->node.peer); }},
     Key{"sync", "peer_id", [](N n, C c) { return Int(n, 1, 65535, &c->node.peer_id); }},
@@ -90,8 +121,18 @@ constexpr std::array kKeys = {
     Key{"sync", "replicate_timeout_ms",
         [](N n, C c) { return Millis(n, 1, &c->node.replicate_timeout); }},
     Key{"sync", "bulk_rate", [](N n, C c) { return Int(n, 0, INT64_MAX, &c->node.bulk_rate); }},
+    Key{"sync", "reconcile_rate",
+        [](N n, C c) { return Int(n, 0, INT64_MAX, &c->node.reconcile_rate); }},
     Key{"sync", "max_unacked_bytes",
         [](N n, C c) { return Int(n, 1 << 20, INT64_MAX, &c->node.max_unacked_bytes); }},
+    Key{"sync", "bulk_after_reconcile",
+        [](N n, C c) {
+          return Choice(n, kBulkAfterReconcile, &c->node.bulk_after_reconcile_always);
+        }},
+    Key{"sync", "max_postponed_writes",
+        [](N n, C c) { return Int(n, 1, 1 << 24, &c->node.max_postponed_writes); }},
+    Key{"sync", "postpone_timeout_ms",
+        [](N n, C c) { return Millis(n, 1, &c->node.postpone_timeout); }},
     Key{"limits", "max_key_bytes",
         [](N n, C c) { return Int(n, 1, 65535, &c->node.max_key_bytes); }},
     Key{"limits", "max_value_bytes",
@@ -102,6 +143,7 @@ constexpr std::array kKeys = {
     Key{"notify", "notify_active", [](N n, C c) { return Cmd(n, &c->notify.on_active); }},
     Key{"notify", "notify_standby", [](N n, C c) { return Cmd(n, &c->notify.on_standby); }},
     Key{"notify", "notify", [](N n, C c) { return Cmd(n, &c->notify.on_any); }},
+    Key{"notify", "notify_split_brain", [](N n, C c) { return Cmd(n, &c->notify.on_split_brain); }},
     Key{"metrics", "listen", [](N n, C c) { return Str(n, &c->metrics_listen); }},
     Key{"log", "level", [](N n, C c) { return Str(n, &c->log_level); }},
 };
@@ -172,6 +214,7 @@ void ApplyOverrides(const Overrides& o, DaemonConfig* c) {
   if (o.peer) c->node.peer = *o.peer;
   if (o.control) c->control_socket = *o.control;
   if (o.bulk_rate) c->node.bulk_rate = *o.bulk_rate;
+  if (o.reconcile_rate) c->node.reconcile_rate = *o.reconcile_rate;
   if (o.metrics_listen) c->metrics_listen = *o.metrics_listen;
   if (o.log_level) c->log_level = *o.log_level;
 }

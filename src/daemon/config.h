@@ -22,9 +22,10 @@ namespace hasync::daemon {
 using Command = std::vector<std::string>;
 
 struct NotifyConfig {
-  Command on_active;   // notify_active
-  Command on_standby;  // notify_standby
-  Command on_any;      // notify: every role change
+  Command on_active;       // notify_active
+  Command on_standby;      // notify_standby
+  Command on_any;          // notify: every role change, split-brain detected and resolved
+  Command on_split_brain;  // notify_split_brain
 };
 
 struct DaemonConfig {
@@ -47,6 +48,7 @@ struct Overrides {
   std::optional<std::string> peer;
   std::optional<std::string> control;
   std::optional<uint64_t> bulk_rate;
+  std::optional<uint64_t> reconcile_rate;
   std::optional<std::string> metrics_listen;
   std::optional<std::string> log_level;
 };

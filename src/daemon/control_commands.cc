@@ -19,7 +19,10 @@ namespace {
 using nlohmann::json;
 using Reply = ControlServer::Reply;
 
-// One running `load` request: writes records [next, count) a chunk per io turn.
+// One running `load` request: writes records [next, count) a chunk per io turn. Writes
+// complete at once, except allocate/release ones made while the node reconciles, which are
+// postponed: the job answers once every write it made has completed, and stops making new
+// ones at the first failure.
 class LoadJob : public std::enable_shared_from_this<LoadJob> {
  public:
   LoadJob(asio::io_context& io, net::NodeDriver& driver, Request request, json id, Reply reply)
@@ -31,6 +34,7 @@ class LoadJob : public std::enable_shared_from_this<LoadJob> {
         started_(std::chrono::steady_clock::now()) {}
 
   void Step() {
+    if (!failed_.ok()) return DoneIssuing();  // a postponed write failed meanwhile
     const core::Node& node = driver_.node();
     if (node.status().unacked_bytes > node.config().max_unacked_bytes / 2) {
       pause_.expires_after(std::chrono::milliseconds(1));
@@ -39,24 +43,54 @@ class LoadJob : public std::enable_shared_from_this<LoadJob> {
     }
     uint64_t end = std::min(request_.count, next_ + ControlCommands::kLoadChunk);
     auto turn_ends = std::chrono::steady_clock::now() + ControlCommands::kLoadTurn;
-    Status failed;
-    for (; next_ < end && failed.ok(); ++next_) {
+    for (; next_ < end && failed_.ok(); ++next_) {
       // The clock is read every 256 records: cheap, and fine-grained enough for kLoadTurn.
       if (next_ % 256 == 0 && std::chrono::steady_clock::now() > turn_ends) break;
       key_.assign(request_.prefix);
       fmt::format_to(std::back_inserter(key_), "{}", next_);  // no temporary string per record
       LoadValue(next_, request_.value_size, &value_);
-      driver_.Put(request_.table, key_, value_, Durability::kAsync,
-                  [&failed](Status s) { failed = std::move(s); });
+      ++issued_;
+      // `this` (not a shared_ptr) keeps the callback small enough not to allocate; a postponed
+      // write's completion finds the job alive through keep_alive_.
+      driver_.Put(request_.table, key_, value_, Durability::kAsync, request_.intent,
+                  [this](Status s) { Completed(std::move(s)); });
     }
-    if (!failed.ok()) {
-      reply_(Serialize(ErrorResponse(
-          id_, Status::Error(failed.code(), fmt::format("stopped after {} records: {}", next_ - 1,
-                                                        failed.message())))));
+    if (failed_.ok() && next_ < request_.count) {
+      asio::post(pause_.get_executor(), [self = shared_from_this()] { self->Step(); });
       return;
     }
-    if (next_ < request_.count) {
-      asio::post(pause_.get_executor(), [self = shared_from_this()] { self->Step(); });
+    DoneIssuing();
+  }
+
+ private:
+  void Completed(Status s) {
+    ++completed_;
+    if (s.ok()) {
+      ++written_;
+    } else if (failed_.ok()) {
+      failed_ = std::move(s);
+    }
+    if (issuing_done_ && completed_ == issued_) {
+      std::shared_ptr<LoadJob> self = std::move(keep_alive_);
+      Answer();
+    }
+  }
+
+  void DoneIssuing() {
+    if (issuing_done_) return;
+    issuing_done_ = true;
+    if (completed_ < issued_) {
+      keep_alive_ = shared_from_this();  // until the last postponed write completes
+      return;
+    }
+    Answer();
+  }
+
+  void Answer() {
+    if (!failed_.ok()) {
+      reply_(Serialize(ErrorResponse(
+          id_, Status::Error(failed_.code(), fmt::format("stopped after {} records: {}", written_,
+                                                         failed_.message())))));
       return;
     }
     json r = OkResponse(id_);
@@ -66,7 +100,6 @@ class LoadJob : public std::enable_shared_from_this<LoadJob> {
     reply_(Serialize(r));
   }
 
- private:
   net::NodeDriver& driver_;
   Request request_;
   json id_;
@@ -74,6 +107,12 @@ class LoadJob : public std::enable_shared_from_this<LoadJob> {
   asio::steady_timer pause_;
   std::chrono::steady_clock::time_point started_;
   uint64_t next_ = 0;
+  uint64_t issued_ = 0;
+  uint64_t completed_ = 0;
+  uint64_t written_ = 0;
+  Status failed_;
+  bool issuing_done_ = false;
+  std::shared_ptr<LoadJob> keep_alive_;
   std::string key_;
   std::string value_;
 };
@@ -179,9 +218,9 @@ void ControlCommands::Handle(std::string_view line, Reply reply) {
     case Command::kStatus:
       return reply(Serialize(StatusResponse(id, driver_.node().status())));
     case Command::kPut:
-      return driver_.Put(r.table, r.key, r.value, durability, answer);
+      return driver_.Put(r.table, r.key, r.value, durability, r.intent, answer);
     case Command::kDel:
-      return driver_.Erase(r.table, r.key, durability, answer);
+      return driver_.Erase(r.table, r.key, durability, r.intent, answer);
     case Command::kGet: {
       const store::Table* t = store.Find(r.table);
       std::optional<store::RecordView> record = t ? t->Get(r.key) : std::nullopt;

@@ -45,6 +45,22 @@ Status Bytes(const json& j, const std::string& field, std::string* out) {
   return Status::Ok();
 }
 
+// "intent": "update" | "allocate" | "release"; absent means update.
+Status Intent(const json& j, WriteIntent* out) {
+  auto it = j.find("intent");
+  if (it == j.end()) return Status::Ok();
+  if (it->is_string()) {
+    for (WriteIntent intent :
+         {WriteIntent::kUpdate, WriteIntent::kAllocate, WriteIntent::kRelease}) {
+      if (it->get_ref<const std::string&>() == WriteIntentName(intent)) {
+        *out = intent;
+        return Status::Ok();
+      }
+    }
+  }
+  return InvalidArgument(R"("intent" must be "update", "allocate" or "release")");
+}
+
 Status Unsigned(const json& j, const char* field, uint64_t max, uint64_t* out) {
   auto it = j.find(field);
   if (it == j.end()) return InvalidArgument(fmt::format("missing \"{}\"", field));
@@ -69,6 +85,7 @@ Status Fill(const json& j, Request* r) {
       if (s = Bytes(j, "value", &r->value); !s.ok()) return s;
       [[fallthrough]];
     case Command::kDel:
+      if (s = Intent(j, &r->intent); !s.ok()) return s;
       if (auto it = j.find("replicated"); it != j.end()) {
         if (!it->is_boolean()) return InvalidArgument("\"replicated\" must be true or false");
         r->replicated = it->get<bool>();
@@ -80,6 +97,7 @@ Status Fill(const json& j, Request* r) {
     case Command::kLoad: {
       uint64_t size = 0;
       if (s = Table(j, true, &r->table); !s.ok()) return s;
+      if (s = Intent(j, &r->intent); !s.ok()) return s;
       if (s = Unsigned(j, "count", kMaxLoadCount, &r->count); !s.ok()) return s;
       if (s = Unsigned(j, "value_size", 16u << 20, &size); !s.ok()) return s;
       r->value_size = static_cast<uint32_t>(size);
@@ -148,7 +166,8 @@ json StatusResponse(const json& id, const core::NodeStatus& s) {
   r["peer"] = {{"state", s.peer.connected ? "up" : "down"},
                {"role", RoleName(s.peer.role)},
                {"node_id", s.peer.node_id},
-               {"in_sync", s.peer.in_sync}};
+               {"in_sync", s.peer.in_sync},
+               {"sync", SyncStateName(s.peer.sync)}};
   r["synced"] = s.synced;
   r["sync"] = SyncStateName(s.sync);
   r["gvn"] = s.gvn;
@@ -156,6 +175,8 @@ json StatusResponse(const json& id, const core::NodeStatus& s) {
   r["digest"] = DigestHex(s.digest);
   r["sync_progress"] = {{"done", s.sync_done}, {"total", s.sync_total}};
   r["unacked_bytes"] = s.unacked_bytes;
+  r["postponed"] = s.postponed;
+  r["hlc"] = s.hlc;
   return r;
 }
 

@@ -4,6 +4,7 @@
 // results into response objects, with no I/O.
 //
 //   request:  {"cmd":"put","table":"nat","key":"k","value":"v","replicated":true,"id":7}
+//             ("intent": "update" (default), "allocate" or "release" on put, del and load)
 //   response: {"ok":true,"id":7}
 //   error:    {"ok":false,"id":7,"code":"not_active","error":"node 2 is standby; ..."}
 //
@@ -41,9 +42,10 @@ struct Request {
   std::string key;
   std::string value;
   bool replicated = false;
-  uint64_t count = 0;       // load
-  uint32_t value_size = 0;  // load
-  std::string prefix;       // load
+  WriteIntent intent = WriteIntent::kUpdate;  // put, del, load: "intent"
+  uint64_t count = 0;                         // load
+  uint32_t value_size = 0;                    // load
+  std::string prefix;                         // load
 };
 
 // A request line, or why it is not one. `id` is whatever the line's "id" held (null if none),

@@ -15,6 +15,7 @@
 #include "net/driver_options.h"
 #include "net/endpoint.h"
 #include "net/node_driver.h"
+#include "net/reconcile_report.h"
 
 namespace hasync::daemon {
 
@@ -35,6 +36,15 @@ Status RunDaemon(const DaemonConfig& config) {
   NotifyRunner notify(io, config.notify);
   driver.OnRoleChange([&](const core::RoleChanged& change) {
     notify.RoleChanged(change.to, config.node.node_id, change.reason);
+  });
+  // The driver logs both events; the same sentence is the notify scripts' reason.
+  driver.OnSplitBrain([&](const core::SplitBrainDetected& e) {
+    notify.SplitBrainDetected(config.node.node_id, e, net::DescribeSplitBrain(e));
+  });
+  driver.OnReconcileCompleted([&](const core::ReconcileCompleted& e, NodeId peer) {
+    if (e.split_brain) {
+      notify.SplitBrainResolved(config.node.node_id, peer, e, net::DescribeReconcile(e, peer));
+    }
   });
 
   ControlCommands commands(io, driver);

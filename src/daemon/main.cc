@@ -33,7 +33,7 @@ int Run(int argc, char** argv) {
   Overrides o;
   uint16_t node_id = 0, peer_id = 0;
   unsigned priority = 0;
-  uint64_t bulk_rate = 0;
+  uint64_t bulk_rate = 0, reconcile_rate = 0;
   std::string cluster, listen, peer, control, metrics, log_level;
   app.add_option("-c,--config", config_path, "TOML configuration file")->check(CLI::ExistingFile);
   auto* node_opt = app.add_option("--node-id", node_id, "this node's id, 1..65535");
@@ -48,6 +48,8 @@ int Run(int argc, char** argv) {
   auto* peer_opt = app.add_option("--peer", peer, "the peer's sync address, ip:port");
   auto* control_opt = app.add_option("--control", control, "control socket path");
   auto* bulk_opt = app.add_option("--bulk-rate", bulk_rate, "bulk sync records/s, 0 = unlimited");
+  auto* reconcile_opt = app.add_option("--reconcile-rate", reconcile_rate,
+                                       "records/s a reconciliation sends, 0 = unlimited");
   auto* metrics_opt = app.add_option("--metrics", metrics, "serve /metrics on ip:port");
   auto* log_opt = app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
   bool check_only = false;
@@ -68,6 +70,7 @@ int Run(int argc, char** argv) {
   if (*peer_opt) o.peer = peer;
   if (*control_opt) o.control = control;
   if (*bulk_opt) o.bulk_rate = bulk_rate;
+  if (*reconcile_opt) o.reconcile_rate = reconcile_rate;
   if (*metrics_opt) o.metrics_listen = metrics;
   if (*log_opt) o.log_level = log_level;
 

@@ -1,6 +1,7 @@
 // Metrics in the Prometheus text exposition format (version 0.0.4): the node's state (role,
-// GVN, records, peer, unacknowledged bytes) as gauges and every core::Counters field as a
-// counter named hasync_<field>_total.
+// GVN, records, peer, unacknowledged bytes, postponed writes) as gauges and every
+// core::Counters field as a counter: hasync_<field>_total, or a labelled series of a family
+// (hasync_records_merged_total{outcome="inserted"}). docs/operations.md lists them all.
 #pragma once
 
 #include <string>

@@ -26,30 +26,54 @@ NotifyRunner::~NotifyRunner() {
 }
 
 void NotifyRunner::RoleChanged(Role role, NodeId node_id, std::string_view reason) {
-  if (role == Role::kActive) Enqueue(config_.on_active, role, node_id, reason);
-  if (role == Role::kStandby) Enqueue(config_.on_standby, role, node_id, reason);
-  Enqueue(config_.on_any, role, node_id, reason);
+  std::string name(RoleName(role));
+  std::vector<std::string> args = {name, std::to_string(node_id), std::string(reason)};
+  if (role == Role::kActive) Enqueue(config_.on_active, args, name);
+  if (role == Role::kStandby) Enqueue(config_.on_standby, args, name);
+  Enqueue(config_.on_any, std::move(args), name);
   StartNext();
 }
 
-void NotifyRunner::Enqueue(const Command& command, Role role, NodeId node_id,
-                           std::string_view reason) {
+void NotifyRunner::SplitBrainDetected(NodeId node_id, const core::SplitBrainDetected& e,
+                                      std::string_view reason) {
+  Enqueue(config_.on_split_brain,
+          {"detected", std::to_string(e.peer), e.keeps_active ? "keeps" : "yields"},
+          "split-brain-detected");
+  Enqueue(config_.on_any, {"split-brain-detected", std::to_string(node_id), std::string(reason)},
+          "split-brain-detected");
+  StartNext();
+}
+
+void NotifyRunner::SplitBrainResolved(NodeId node_id, NodeId peer,
+                                      const core::ReconcileCompleted& e, std::string_view reason) {
+  const core::MergeCounts& m = e.merged;
+  uint64_t received = e.sender ? e.sent : m.received;
+  Enqueue(config_.on_split_brain,
+          {"resolved", std::to_string(peer), std::to_string(received), std::to_string(m.inserted),
+           std::to_string(m.replaced), std::to_string(m.deleted), std::to_string(m.kept)},
+          "split-brain-resolved");
+  Enqueue(config_.on_any, {"split-brain-resolved", std::to_string(node_id), std::string(reason)},
+          "split-brain-resolved");
+  StartNext();
+}
+
+void NotifyRunner::Enqueue(const Command& command, std::vector<std::string> args,
+                           std::string what) {
   if (command.empty()) return;
   if (queue_.size() >= kMaxQueued) {
-    spdlog::warn("notify: {} notifications waiting; dropping the oldest ({})", queue_.size(),
-                 queue_.front()[0]);
+    spdlog::warn("notify: {} notifications waiting; dropping the oldest ({} {})", queue_.size(),
+                 queue_.front().argv[0], queue_.front().what);
     queue_.pop_front();
   }
   std::vector<std::string> argv = command;
-  argv.emplace_back(RoleName(role));
-  argv.push_back(std::to_string(node_id));
-  argv.emplace_back(reason);
-  queue_.push_back(std::move(argv));
+  for (std::string& arg : args) argv.push_back(std::move(arg));
+  queue_.push_back({std::move(argv), std::move(what)});
 }
 
 void NotifyRunner::StartNext() {
   while (child_ == 0 && !queue_.empty()) {
-    std::vector<std::string> args = std::move(queue_.front());
+    std::vector<std::string> args = std::move(queue_.front().argv);
+    std::string what = std::move(queue_.front().what);
     queue_.pop_front();
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
@@ -62,7 +86,7 @@ void NotifyRunner::StartNext() {
     }
     child_ = pid;
     child_name_ = args[0];
-    spdlog::info("notify: running {} {} (pid {})", args[0], args[args.size() - 3], pid);
+    spdlog::info("notify: running {} for {} (pid {})", args[0], what, pid);
     deadline_.expires_after(timeout_);
     deadline_.async_wait([this, pid](asio::error_code ec) {
       if (ec || child_ != pid) return;

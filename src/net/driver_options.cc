@@ -13,6 +13,7 @@ namespace {
 constexpr uint32_t kMaxKeyBytes = 65535;         // the wire carries key lengths as u16
 constexpr uint32_t kMaxValueBytes = 16u << 20;   // and values up to 16 MiB
 constexpr uint64_t kMinUnackedBytes = 1u << 20;  // must hold at least a few full frames
+constexpr uint64_t kMaxPostponedWrites = 1u << 24;
 
 }  // namespace
 
@@ -45,6 +46,14 @@ Result<NodeDriver::Options> MakeDriverOptions(const ReplicaOptions& o) {
     return InvalidArgument(fmt::format("max_value_bytes: must be 1..{}", kMaxValueBytes));
   }
   if (o.max_tables == 0) return InvalidArgument("max_tables: must be >= 1");
+  if (o.split_brain_rule != SplitBrainRule::kPriorityFirst &&
+      o.split_brain_rule != SplitBrainRule::kLongestActiveFirst) {
+    return InvalidArgument("split_brain_rule: must be priority or longest-active");
+  }
+  if (o.max_postponed_writes == 0 || o.max_postponed_writes > kMaxPostponedWrites) {
+    return InvalidArgument(fmt::format("max_postponed_writes: must be 1..{}", kMaxPostponedWrites));
+  }
+  if (o.postpone_timeout.count() <= 0) return InvalidArgument("postpone_timeout: must be > 0");
 
   NodeDriver::Options d;
   d.core.node_id = o.node_id;
@@ -56,12 +65,17 @@ Result<NodeDriver::Options> MakeDriverOptions(const ReplicaOptions& o) {
   d.core.startup_wait = o.startup_wait;
   d.core.replicate_timeout = o.replicate_timeout;
   d.core.bulk_rate = o.bulk_rate;
+  d.core.reconcile_rate = o.reconcile_rate;
   d.core.max_unacked_bytes = o.max_unacked_bytes;
   // A bulk sync pauses well before the resync bound, so it can never trip it by itself.
   d.core.bulk_window_bytes = std::min<size_t>(d.core.bulk_window_bytes, o.max_unacked_bytes / 2);
   d.core.limits.max_key_bytes = o.max_key_bytes;
   d.core.limits.max_value_bytes = o.max_value_bytes;
   d.core.limits.max_tables = o.max_tables;
+  d.core.split_brain_rule = o.split_brain_rule;
+  d.core.bulk_after_reconcile_always = o.bulk_after_reconcile_always;
+  d.core.max_postponed_writes = o.max_postponed_writes;
+  d.core.postpone_timeout = o.postpone_timeout;
 
   Result<asio::ip::tcp::endpoint> listen = ParseEndpoint(o.listen);
   if (!listen.ok()) return InvalidArgument("listen: " + listen.status().message());

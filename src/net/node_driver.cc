@@ -25,6 +25,32 @@ spdlog::level::level_enum LevelOf(core::Severity severity) {
   return spdlog::level::info;
 }
 
+// A peer refused at hello would be refused again: back off. One that timed out, said goodbye
+// or let a switchover time out may be back at once. A protocol error, a refused
+// reconciliation or stores that differ after a sync get the normal pacing: at once, unless
+// the connection was short-lived (then a loop of them does not spin).
+PeerLink::Pace PaceOf(core::CloseCause cause) {
+  switch (cause) {
+    case core::CloseCause::kRejected:
+      return PeerLink::Pace::kBackOff;
+    case core::CloseCause::kPeerTimeout:
+    case core::CloseCause::kPeerGoodbye:
+    case core::CloseCause::kSwitchoverTimeout:
+      return PeerLink::Pace::kSoon;
+    case core::CloseCause::kProtocolError:
+    case core::CloseCause::kReconcileRefused:
+    case core::CloseCause::kDigestMismatch:
+      return PeerLink::Pace::kNormal;
+  }
+  return PeerLink::Pace::kNormal;
+}
+
+uint64_t WallClockMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
 }  // namespace
 
 NodeDriver::NodeDriver(asio::io_context& io, Options options)
@@ -48,7 +74,8 @@ core::TimePoint NodeDriver::Now() const {
 Status NodeDriver::Start() {
   Status listening = link_.Start();
   if (!listening.ok()) return listening;
-  node_.Start(Now());
+  // The core's hybrid logical clock follows the system clock from here, by steady time.
+  node_.Start(Now(), WallClockMs());
   Drain();
   return Status::Ok();
 }
@@ -74,23 +101,29 @@ void NodeDriver::Shutdown(std::chrono::milliseconds timeout, std::function<void(
 }
 
 void NodeDriver::Put(std::string_view table, std::string_view key, std::string_view value,
-                     Durability durability, Done done) {
+                     Durability durability, WriteIntent intent, Done done) {
   if (stopped_) return done(Unavailable("the node stopped"));
   uint64_t token = next_token_++;
-  Finish(node_.Put(Now(), table, key, value, durability, token), token, done);
+  Finish(node_.Put(Now(), table, key, value, durability, token, intent), token, done);
 }
 
 void NodeDriver::Erase(std::string_view table, std::string_view key, Durability durability,
-                       Done done) {
+                       WriteIntent intent, Done done) {
   if (stopped_) return done(Unavailable("the node stopped"));
   uint64_t token = next_token_++;
-  Finish(node_.Erase(Now(), table, key, durability, token), token, done);
+  Finish(node_.Erase(Now(), table, key, durability, token, intent), token, done);
+}
+
+void NodeDriver::SetMergeFunction(std::string_view table, MergeFunction merge) {
+  node_.SetMergeFunction(table, std::move(merge));
 }
 
 void NodeDriver::Finish(core::WriteOutcome outcome, uint64_t token, Done& done) {
   ScheduleFlush();
   if (outcome.pending) {
-    // Registered before Drain(), which may already carry its completion.
+    // A postponed write is pending too, also a kAsync one: its WriteCompleted follows once
+    // the reconciliation ended and it ran (or it failed). Registered before Drain(), which
+    // may already carry the completion.
     pending_writes_.emplace(token, std::move(done));
     Drain();
     return;
@@ -205,8 +238,20 @@ void NodeDriver::On(core::SwitchoverCompleted& e) {
   std::exchange(switchover_done_, nullptr)(std::move(e.status));
 }
 
-void NodeDriver::On(core::CloseChannel& e) { link_.Close(e.reason); }
+void NodeDriver::On(core::CloseChannel& e) { link_.Close(e.reason, PaceOf(e.cause)); }
 
 void NodeDriver::On(core::LogLine& e) { spdlog::log(LevelOf(e.severity), "{}", e.text); }
+
+void NodeDriver::On(core::SplitBrainDetected& e) {
+  // The core logs it (and the reconciliation's counts below); no second line here.
+  if (e.peer != 0) last_peer_ = e.peer;
+  for (SplitBrainCallback& callback : split_brain_callbacks_) callback(e);
+}
+
+void NodeDriver::On(core::ReconcileCompleted& e) {
+  NodeId peer = node_.status().peer.node_id;
+  if (peer == 0) peer = last_peer_;
+  for (ReconcileCallback& callback : reconcile_callbacks_) callback(e, peer);
+}
 
 }  // namespace hasync::net

@@ -3,9 +3,10 @@
 // It turns the world into core inputs (the peer link going up and down, bytes read, timer
 // expiries, local writes) and carries out the core's effects after every single call: bytes go
 // to the PeerLink, timers are armed or cancelled, events are dispatched (role changes to the
-// subscribers, completed replicated writes to their callbacks by token, log lines to spdlog,
-// CloseChannel to the link). Time is a steady clock read as nanoseconds since the driver was
-// constructed.
+// subscribers, completed pending writes to their callbacks by token, log lines to spdlog,
+// CloseChannel to the link, split-brain and reconciliation events to their subscribers; the
+// core logs those itself). Time is a steady clock read as nanoseconds since the driver
+// was constructed; the core's hybrid logical clock starts from the system clock read at Start.
 //
 // Batching: a write does not close its records frame; the driver posts one Flush per io turn,
 // so all writes made in the same turn share frames.
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "core/node.h"
+#include "hasync/merge.h"
 #include "net/lifetime.h"
 #include "net/peer_link.h"
 
@@ -39,6 +41,9 @@ class NodeDriver : private PeerLink::Listener {
   };
   using Done = std::function<void(Status)>;
   using RoleCallback = std::function<void(const core::RoleChanged&)>;
+  using SplitBrainCallback = std::function<void(const core::SplitBrainDetected&)>;
+  // `peer`: the node it reconciled with (0 if unknown).
+  using ReconcileCallback = std::function<void(const core::ReconcileCompleted&, NodeId peer)>;
 
   // `io` must outlive this object.
   NodeDriver(asio::io_context& io, Options options);
@@ -53,13 +58,26 @@ class NodeDriver : private PeerLink::Listener {
   void Shutdown(std::chrono::milliseconds timeout, std::function<void()> done);
 
   // Local writes. `done` runs once the write is applied (kAsync) or acknowledged by the standby
-  // (kReplicated), or with the reason it failed; possibly before Put returns.
+  // (kReplicated), or with the reason it failed; possibly before Put returns. An allocate or
+  // release write made while the node reconciles is postponed: `done` runs once it has run
+  // after the reconciliation (and, kReplicated, been acknowledged), or failed (kTimeout after
+  // postpone_timeout, kNotActive if the node lost the active role).
   void Put(std::string_view table, std::string_view key, std::string_view value,
-           Durability durability, Done done);
-  void Erase(std::string_view table, std::string_view key, Durability durability, Done done);
+           Durability durability, WriteIntent intent, Done done);
+  void Erase(std::string_view table, std::string_view key, Durability durability,
+             WriteIntent intent, Done done);
+  // Installs a merge function for `table` (the core's default is LastWriterWins).
+  void SetMergeFunction(std::string_view table, MergeFunction merge);
   // Planned switchover; `done` runs when the handover completed or failed.
   void Switchover(Done done);
+  // Subscriptions; callbacks run on the io thread, in the order the core reported the events.
   void OnRoleChange(RoleCallback callback) { role_callbacks_.push_back(std::move(callback)); }
+  void OnSplitBrain(SplitBrainCallback callback) {
+    split_brain_callbacks_.push_back(std::move(callback));
+  }
+  void OnReconcileCompleted(ReconcileCallback callback) {
+    reconcile_callbacks_.push_back(std::move(callback));
+  }
 
   // Read access (records, status, counters). Valid on the io thread only.
   const core::Node& node() const { return node_; }
@@ -81,6 +99,8 @@ class NodeDriver : private PeerLink::Listener {
   void On(core::SwitchoverCompleted& e);
   void On(core::CloseChannel& e);
   void On(core::LogLine& e);
+  void On(core::SplitBrainDetected& e);
+  void On(core::ReconcileCompleted& e);
 
   asio::io_context& io_;
   std::chrono::steady_clock::time_point epoch_;
@@ -93,10 +113,13 @@ class NodeDriver : private PeerLink::Listener {
   bool flush_posted_ = false;
   bool stopped_ = false;
   uint64_t next_token_ = 1;
-  std::unordered_map<uint64_t, Done> pending_writes_;  // kReplicated writes by token
+  std::unordered_map<uint64_t, Done> pending_writes_;  // pending writes by token
   Done switchover_done_;
   std::vector<RoleCallback> role_callbacks_;
-  Lifetime lifetime_;  // last: its handlers stop before anything else goes
+  std::vector<SplitBrainCallback> split_brain_callbacks_;
+  std::vector<ReconcileCallback> reconcile_callbacks_;
+  NodeId last_peer_ = 0;  // the last peer seen connected, for events after the channel went
+  Lifetime lifetime_;     // last: its handlers stop before anything else goes
 };
 
 }  // namespace hasync::net

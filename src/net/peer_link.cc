@@ -246,14 +246,15 @@ void PeerLink::Drop(const std::shared_ptr<Conn>& conn, std::string reason) {
   ScheduleDial(options_.retry_interval);
 }
 
-void PeerLink::Close(std::string_view reason) {
+void PeerLink::Close(std::string_view reason, Pace pace) {
   if (!conn_) return;
   spdlog::info("sync: closing the connection to {}: {}", conn_->remote, reason);
   bool short_lived = std::chrono::steady_clock::now() - conn_->since < options_.retry_after_close;
+  bool back_off = pace == Pace::kBackOff || (pace == Pace::kNormal && short_lived);
   asio::error_code ignored;
   conn_->socket.close(ignored);
   conn_.reset();
-  ScheduleDial(short_lived ? options_.retry_after_close : options_.retry_interval);
+  ScheduleDial(back_off ? options_.retry_after_close : options_.retry_interval);
 }
 
 void PeerLink::CloseGracefully(std::chrono::milliseconds timeout, std::function<void()> done) {

@@ -42,8 +42,8 @@ class PeerLink {
     bool dial = false;                            // this node initiates (it has the lower node id)
     std::chrono::milliseconds retry_interval{100};
     std::chrono::milliseconds connect_timeout{1000};
-    // When the core closes a connection that has been up for less than this (a rejected peer,
-    // a protocol error at once), wait this long before dialing again instead of
+    // When the core closes a connection that has been up for less than this (a protocol error
+    // at once), or refuses the peer, wait this long before dialing again instead of
     // retry_interval, so a misconfigured pair does not reconnect and log ten times a second.
     std::chrono::milliseconds retry_after_close{1000};
     // SO_SNDBUF/SO_RCVBUF, for bulk sync throughput; applied only where net.core.{r,w}mem_max
@@ -78,9 +78,15 @@ class PeerLink {
   // Takes `bytes` and leaves it empty: swapped in when nothing is pending (no copy; the caller
   // gets back an empty buffer with capacity), appended otherwise.
   void Send(std::vector<uint8_t>& bytes);
+  // How soon the dialer tries again after the core closed a connection.
+  enum class Pace : uint8_t {
+    kSoon,     // retry_interval: the peer may be back at once (it timed out, said goodbye)
+    kNormal,   // retry_interval, or retry_after_close if the connection was short-lived
+    kBackOff,  // retry_after_close: the peer would be refused again (a rejected hello)
+  };
   // Closes the connection without reporting OnLinkDown (the core asked for it and already treats
-  // the channel as down); a new connection follows.
-  void Close(std::string_view reason);
+  // the channel as down); a new connection follows, paced by `pace`.
+  void Close(std::string_view reason, Pace pace = Pace::kNormal);
   // Stops accepting and dialing and reports nothing more to the listener; writes what is queued
   // (a goodbye), half-closes, waits up to `timeout` for the peer to close, then calls `done`.
   void CloseGracefully(std::chrono::milliseconds timeout, std::function<void()> done);

@@ -30,12 +30,15 @@ ReplicaStatus ToPublic(const core::NodeStatus& s) {
   r.peer_id = s.peer.node_id;
   r.peer_role = s.peer.role;
   r.peer_in_sync = s.peer.in_sync;
+  r.peer_sync = s.peer.sync;
   r.gvn = s.gvn;
   r.records = s.records;
   r.digest = s.digest;
   r.sync_done = s.sync_done;
   r.sync_total = s.sync_total;
   r.unacked_bytes = s.unacked_bytes;
+  r.postponed = s.postponed;
+  r.hlc = s.hlc;
   return r;
 }
 
@@ -150,14 +153,16 @@ Status Replica::Run() {
 void Replica::Stop() { impl_->Stop(); }
 
 Status Replica::Put(std::string_view table, std::string_view key, std::string_view value,
-                    Durability durability) {
-  return impl_->Call<Status>(
-      [&](auto reply) { impl_->driver_.Put(table, key, value, durability, std::move(reply)); });
+                    Durability durability, WriteIntent intent) {
+  return impl_->Call<Status>([&](auto reply) {
+    impl_->driver_.Put(table, key, value, durability, intent, std::move(reply));
+  });
 }
 
-Status Replica::Erase(std::string_view table, std::string_view key, Durability durability) {
+Status Replica::Erase(std::string_view table, std::string_view key, Durability durability,
+                      WriteIntent intent) {
   return impl_->Call<Status>(
-      [&](auto reply) { impl_->driver_.Erase(table, key, durability, std::move(reply)); });
+      [&](auto reply) { impl_->driver_.Erase(table, key, durability, intent, std::move(reply)); });
 }
 
 Result<std::string> Replica::Get(std::string_view table, std::string_view key) {
@@ -205,6 +210,31 @@ void Replica::OnRoleChange(RoleCallback callback) {
   } else {
     subscribe();
   }
+}
+
+void Replica::OnSplitBrain(SplitBrainCallback callback) {
+  auto subscribe = [this, callback = std::move(callback)]() mutable {
+    impl_->driver_.OnSplitBrain(
+        [callback = std::move(callback)](const core::SplitBrainDetected& e) {
+          callback(e.peer, e.keeps_active);
+        });
+  };
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  if (impl_->running_) {
+    asio::post(impl_->io_, std::move(subscribe));
+  } else {
+    subscribe();
+  }
+}
+
+Status Replica::SetMergeFunction(std::string_view table, MergeFunction merge) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  if (impl_->running_ || impl_->finished_) {
+    return Unavailable("SetMergeFunction must be called before Start or Run");
+  }
+  if (table.empty()) return InvalidArgument("the table name is empty");
+  impl_->driver_.SetMergeFunction(table, std::move(merge));
+  return Status::Ok();
 }
 
 uint16_t Replica::listen_port() const { return impl_->driver_.listen_endpoint().port(); }

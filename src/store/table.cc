@@ -171,9 +171,9 @@ bool Table::Remove(std::string_view key) {
   return true;
 }
 
-bool Table::Purge(std::string_view key, uint64_t rvn) {
+bool Table::Purge(std::string_view key, uint64_t rvn, uint64_t stamp) {
   Record* r = impl_->index.Find(key);
-  if (r == nullptr || !r->tombstone || r->rvn != rvn) return false;
+  if (r == nullptr || !r->tombstone || r->rvn != rvn || r->stamp != stamp) return false;
   impl_->Destroy(r);
   return true;
 }
@@ -181,6 +181,12 @@ bool Table::Purge(std::string_view key, uint64_t rvn) {
 std::optional<RecordView> Table::Get(std::string_view key) const {
   const Record* r = impl_->index.Find(key);
   if (r == nullptr || r->tombstone) return std::nullopt;
+  return View(*r);
+}
+
+std::optional<RecordView> Table::Lookup(std::string_view key) const {
+  const Record* r = impl_->index.Find(key);
+  if (r == nullptr) return std::nullopt;
   return View(*r);
 }
 
@@ -200,6 +206,27 @@ size_t Table::EraseOlderThan(uint64_t below) {
     impl_->Destroy(r);
   }
   return erased;
+}
+
+bool Table::Restamp(std::string_view key, uint64_t rvn) {
+  Record* r = impl_->index.Find(key);
+  if (r == nullptr) return false;
+  r->rvn = rvn;
+  impl_->versions.MoveToNewest(r);
+  return true;
+}
+
+size_t Table::DropTombstones() {
+  size_t dropped = 0;
+  for (Record* r = impl_->versions.oldest(); r != nullptr && impl_->tombstones > 0;) {
+    Record* next = r->next;
+    if (r->tombstone) {
+      impl_->Destroy(r);
+      ++dropped;
+    }
+    r = next;
+  }
+  return dropped;
 }
 
 std::optional<uint64_t> Table::OldestRvn() const {

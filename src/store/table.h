@@ -77,11 +77,15 @@ class Table {
   // Removes `key` entirely, live or tombstone. Returns false if there was nothing.
   bool Remove(std::string_view key);
 
-  // Drops the tombstone of `key` if it is still a tombstone stamped `rvn` (a later write or
-  // delete of the same key keeps it). Returns true if it dropped one.
-  bool Purge(std::string_view key, uint64_t rvn);
+  // Drops the tombstone of `key` if it is still the same delete: a tombstone with this `rvn`
+  // and `stamp` (a later write or delete of the same key keeps it; within one GVN only the stamp
+  // tells two deletes apart). Returns true if it dropped one.
+  bool Purge(std::string_view key, uint64_t rvn, uint64_t stamp);
 
   std::optional<RecordView> Get(std::string_view key) const;  // live records only
+  // Like Get, but a tombstone is found too (tombstone set, empty value): a merge needs the
+  // stamp of a delete.
+  std::optional<RecordView> Lookup(std::string_view key) const;
 
   // Bulk-sync step: if the oldest record (live or tombstone) has RVN < `below`, restamps it with
   // `new_rvn`, moves it to the newest end and returns it; otherwise nullopt.
@@ -90,6 +94,14 @@ class Table {
   // Erases (without tombstones) every record and tombstone whose RVN is < `below`.
   // Returns how many live records it erased.
   size_t EraseOlderThan(uint64_t below);
+
+  // Gives `key` (live or tombstone) RVN `rvn` and moves it to the newest end, leaving its value,
+  // stamp and origin as they are. Returns false if the table holds nothing for `key`. `rvn` as
+  // for Upsert.
+  bool Restamp(std::string_view key, uint64_t rvn);
+
+  // Drops every tombstone (the peer is known not to hold those keys). Returns how many. O(n).
+  size_t DropTombstones();
 
   // RVN of the oldest record (live or tombstone), or nullopt if the table holds none.
   std::optional<uint64_t> OldestRvn() const;

@@ -1,6 +1,7 @@
 // Encoders and decoders of the control messages, one pair per message, in MsgType order. Each
 // decoder reads every field (PayloadReader makes a short payload an error, not a crash), checks
-// the ranges documented in messages.h, then insists the payload was used up exactly.
+// the ranges documented in messages.h, then insists the payload was used up exactly; only a hello
+// of another protocol version stops after its version (see DecodeHello in messages.h).
 #include "wire/messages.h"
 
 #include <string_view>
@@ -16,8 +17,8 @@ constexpr uint8_t kMaxSyncState = 3;  // hasync::SyncState::kReconciling
 void PutU8(FrameWriter& w, uint8_t v) { PutLE<uint8_t>(w.out(), v); }
 void PutU64(FrameWriter& w, uint64_t v) { PutLE<uint64_t>(w.out(), v); }
 
-// Bulk begin, record EOF and sync request/response belong to a bulk or reconcile stream; the
-// incremental stream has neither beginning nor end.
+// Bulk begin and record EOF bracket a bulk or reconcile stream; the incremental stream has
+// neither beginning nor end.
 SyncKind ReadStreamKind(PayloadReader& r) {
   uint8_t kind = r.U8("kind");
   if (r.ok() && kind != static_cast<uint8_t>(SyncKind::kBulk) &&
@@ -25,6 +26,16 @@ SyncKind ReadStreamKind(PayloadReader& r) {
     r.Invalid(fmt::format("kind is {}, must be 1 (bulk) or 2 (reconcile)", kind));
   }
   return static_cast<SyncKind>(kind);
+}
+
+// A sync request or response: only reconciliation is asked for (a bulk sync is the active's
+// own decision).
+SyncKind ReadReconcileKind(PayloadReader& r) {
+  uint8_t kind = r.U8("kind");
+  if (r.ok() && kind != static_cast<uint8_t>(SyncKind::kReconcile)) {
+    r.Invalid(fmt::format("kind is {}, must be 2 (reconcile)", kind));
+  }
+  return SyncKind::kReconcile;
 }
 
 void CheckMax(PayloadReader& r, const char* field, uint8_t value, uint8_t max) {
@@ -52,6 +63,7 @@ void Encode(FrameWriter& w, uint64_t seq, const Hello& m) {
   PutU64(w, m.gvn);
   PutU64(w, m.active_ms);
   PutU64(w, m.config_digest);
+  PutU64(w, m.hlc);
   PutString16(w.out(), m.cluster);
   w.Finish();
 }
@@ -60,6 +72,9 @@ Result<Hello> DecodeHello(Payload p) {
   PayloadReader r(p, "hello");
   Hello m;
   m.version = r.U16("version");
+  // Another version lays out the rest differently (v1 had no hlc): reading on would turn a clear
+  // "peer speaks protocol v1" into a misleading complaint about some later field.
+  if (r.ok() && m.version != kProtocolVersion) return m;
   m.node_id = r.U16("node_id");
   m.priority = r.U8("priority");
   m.role = r.U8("role");
@@ -67,6 +82,7 @@ Result<Hello> DecodeHello(Payload p) {
   m.gvn = r.U64("gvn");
   m.active_ms = r.U64("active_ms");
   m.config_digest = r.U64("config_digest");
+  m.hlc = r.U64("hlc");
   m.cluster = r.String16("cluster", 1, kMaxClusterBytes);
   if (r.ok() && m.node_id == 0) r.Invalid("node_id is 0, must be 1..65535");
   CheckMax(r, "role", m.role, kMaxRole);
@@ -117,6 +133,7 @@ void Encode(FrameWriter& w, uint64_t seq, const RecordEof& m) {
   PutU8(w, static_cast<uint8_t>(m.kind));
   PutU64(w, m.gvn);
   PutU64(w, m.sent);
+  PutU64(w, m.digest);
   w.Finish();
 }
 
@@ -126,6 +143,7 @@ Result<RecordEof> DecodeRecordEof(Payload p) {
   m.kind = ReadStreamKind(r);
   m.gvn = r.U64("gvn");
   m.sent = r.U64("sent");
+  m.digest = r.U64("digest");
   return Done(r, m);
 }
 
@@ -146,6 +164,8 @@ void Encode(FrameWriter& w, uint64_t seq, const SwitchoverRequest& m) {
   w.Begin(MsgType::kSwitchoverRequest, seq);
   PutU64(w, m.id);
   PutU64(w, m.gvn);
+  PutU64(w, m.hlc);
+  PutU8(w, m.reconcile ? kSwitchoverFlagReconcile : 0);
   w.Finish();
 }
 
@@ -154,6 +174,12 @@ Result<SwitchoverRequest> DecodeSwitchoverRequest(Payload p) {
   SwitchoverRequest m;
   m.id = r.U64("id");
   m.gvn = r.U64("gvn");
+  m.hlc = r.U64("hlc");
+  uint8_t flags = r.U8("flags");
+  if (r.ok() && (flags & ~kSwitchoverFlagReconcile) != 0) {
+    r.Invalid(fmt::format("flags 0x{:02x} set reserved bits", flags));
+  }
+  m.reconcile = (flags & kSwitchoverFlagReconcile) != 0;
   return Done(r, m);
 }
 
@@ -184,14 +210,18 @@ void Encode(FrameWriter& w, uint64_t seq, const SyncRequest& m) {
   w.Begin(MsgType::kSyncRequest, seq);
   PutU8(w, static_cast<uint8_t>(m.kind));
   PutU64(w, m.gvn);
+  PutU8(w, static_cast<uint8_t>(m.reason));
   w.Finish();
 }
 
 Result<SyncRequest> DecodeSyncRequest(Payload p) {
   PayloadReader r(p, "sync request");
   SyncRequest m;
-  m.kind = ReadStreamKind(r);
+  m.kind = ReadReconcileKind(r);
   m.gvn = r.U64("gvn");
+  uint8_t reason = r.U8("reason");
+  CheckMax(r, "reason", reason, static_cast<uint8_t>(ReconcileReason::kHandover));
+  m.reason = static_cast<ReconcileReason>(reason);
   return Done(r, m);
 }
 
@@ -206,7 +236,7 @@ void Encode(FrameWriter& w, uint64_t seq, const SyncResponse& m) {
 Result<SyncResponse> DecodeSyncResponse(Payload p) {
   PayloadReader r(p, "sync response");
   SyncResponse m;
-  m.kind = ReadStreamKind(r);
+  m.kind = ReadReconcileKind(r);
   m.accepted = r.Bool("accepted");
   m.gvn = r.U64("gvn");
   return Done(r, m);

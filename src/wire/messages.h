@@ -1,4 +1,4 @@
-// The messages of sync protocol v1: plain structs, their encoders and validating decoders.
+// The messages of sync protocol v2: plain structs, their encoders and validating decoders.
 //
 // Encoders append one whole frame to a FrameWriter's buffer. Decoders take a frame's payload
 // and either return the message or a kProtocol Status naming the field that is wrong; they never
@@ -7,8 +7,8 @@
 // Payload layout: the struct's fields in declaration order, each a fixed-size little-endian
 // integer (bool and enums: u8; a bool must be 0 or 1), strings as u16 length + bytes, no padding.
 // The offsets are given beside each struct. Decoders check the ranges stated there; they do not
-// judge whether a value makes sense now (Hello.version is accepted whatever it is, so the core
-// can refuse the peer with "peer speaks protocol vN").
+// judge whether a value makes sense now. The one exception to "every field is read" is the
+// hello of another protocol version: see DecodeHello.
 #pragma once
 
 #include <cstddef>
@@ -31,8 +31,8 @@ inline constexpr size_t kMaxGoodbyeTextBytes = 256;
 inline constexpr uint8_t kHelloFlagPreempt = 1;
 
 // 0 version u16 | 2 node_id u16 (1..65535) | 4 priority u8 | 5 role u8 (0..2) | 6 flags u8
-// (bit 0 only) | 7 gvn u64 | 15 active_ms u64 | 23 config_digest u64 | 31 cluster (u16 length
-// 1..64, bytes). 33 + cluster bytes.
+// (bit 0 only) | 7 gvn u64 | 15 active_ms u64 | 23 config_digest u64 | 31 hlc u64 | 39 cluster
+// (u16 length 1..64, bytes). 41 + cluster bytes.
 struct Hello {
   uint16_t version = kProtocolVersion;
   uint16_t node_id = 0;
@@ -41,7 +41,8 @@ struct Hello {
   uint8_t flags = 0;  // bit 0: preempt configured; other bits 0
   uint64_t gvn = 0;
   uint64_t active_ms = 0;      // how long the sender has been active, in ms; 0 if it is not
-  uint64_t config_digest = 0;  // hash of the limits both nodes must agree on
+  uint64_t config_digest = 0;  // hash of the settings both nodes must agree on
+  uint64_t hlc = 0;            // the sender's hybrid logical clock, so the receiver's passes it
   std::string cluster;         // 1..64 bytes
 };
 
@@ -59,11 +60,12 @@ struct BulkBegin {
   uint64_t total = 0;               // records the sender expects to send, for progress only
 };
 
-// 0 kind u8 (1 or 2) | 1 gvn u64 | 9 sent u64. 17 bytes.
+// 0 kind u8 (1 or 2) | 1 gvn u64 | 9 sent u64 | 17 digest u64. 25 bytes.
 struct RecordEof {
   SyncKind kind = SyncKind::kBulk;
   uint64_t gvn = 0;
-  uint64_t sent = 0;  // records the sender sent in this sync
+  uint64_t sent = 0;    // records the sender sent in this sync
+  uint64_t digest = 0;  // the sender's store digest when it sent the EOF
 };
 
 // 0 seq u64. 8 bytes.
@@ -71,10 +73,17 @@ struct Ack {
   uint64_t seq = 0;  // every frame with seq <= this one has been applied
 };
 
-// 0 id u64 | 8 gvn u64. 16 bytes.
+inline constexpr uint8_t kSwitchoverFlagReconcile = 1;
+
+// 0 id u64 | 8 gvn u64 | 16 hlc u64 | 24 flags u8 (bit 0 only). 25 bytes.
 struct SwitchoverRequest {
   uint64_t id = 0;
   uint64_t gvn = 0;  // requester's GVN, so the new active never stamps below it
+  uint64_t hlc = 0;  // requester's clock, so writes on the new active outrank the old one's
+  // Flag bit 0: the requester does not know the standby holds all it holds (a bulk sync was
+  // under way, its stream had overflowed, it was receiving or waiting for a reconciliation, or no
+  // bulk sync had run) and will send a SyncRequest once it is standby.
+  bool reconcile = false;
 };
 
 enum class SwitchoverRefusal : uint8_t { kNone = 0, kNotStandby = 1, kNotInSync = 2, kBusy = 3 };
@@ -86,13 +95,24 @@ struct SwitchoverResponse {
   SwitchoverRefusal reason = SwitchoverRefusal::kNone;
 };
 
-// 0 kind u8 (1 or 2) | 1 gvn u64. 9 bytes.
-struct SyncRequest {
-  SyncKind kind = SyncKind::kReconcile;
-  uint64_t gvn = 0;
+// Why a standby asks to reconcile, which decides what it sends and what the active does after.
+enum class ReconcileReason : uint8_t {
+  kInterruptedBulk = 0,  // the rest of a bulk sync a switchover cut short; records with RVN
+                         // below the bulk's GVN; the active then erases what neither touched
+  kSplitBrain = 1,       // it was active too: every record it holds, merged
+  kHandover = 2,         // a switchover handed over before the standby was known to hold
+                         // every record (a reconciliation under way, an overflowed stream,
+                         // no bulk sync yet): every record, merged
 };
 
-// 0 kind u8 (1 or 2) | 1 accepted u8 (0/1) | 2 gvn u64. 10 bytes.
+// 0 kind u8 (2 only) | 1 gvn u64 | 9 reason u8 (0..2). 10 bytes.
+struct SyncRequest {
+  SyncKind kind = SyncKind::kReconcile;
+  uint64_t gvn = 0;  // every record of the reconciliation is stamped with it
+  ReconcileReason reason = ReconcileReason::kSplitBrain;
+};
+
+// 0 kind u8 (2 only) | 1 accepted u8 (0/1) | 2 gvn u64. 10 bytes.
 struct SyncResponse {
   SyncKind kind = SyncKind::kReconcile;
   bool accepted = false;
@@ -120,6 +140,10 @@ void Encode(FrameWriter& w, uint64_t seq, const SyncRequest& m);
 void Encode(FrameWriter& w, uint64_t seq, const SyncResponse& m);
 void Encode(FrameWriter& w, uint64_t seq, const Goodbye& m);
 
+// Hello.version (offset 0) is the one field every protocol version shares. A hello whose version
+// is not kProtocolVersion is accepted as soon as its version is read, whatever follows (its
+// layout is another version's), and carries only `version`: the other fields keep their defaults
+// and must not be used. The core then refuses the peer with "peer speaks protocol vN".
 Result<Hello> DecodeHello(Payload p);
 Result<Heartbeat> DecodeHeartbeat(Payload p);
 Result<BulkBegin> DecodeBulkBegin(Payload p);

@@ -72,7 +72,9 @@ TEST(Election, TwoActivesMeetingKeepTheHigherRanked) {
 }
 
 // Regression (simulator seeds 290, 506): a node restarted empty that became active alone, while
-// its peer still held the old connection, outranked the survivor and wiped it by bulk sync.
+// its peer still held the old connection, outranked the survivor and wiped it by bulk sync. It
+// still keeps the active role by priority, but the survivor now yields by reconciling its records
+// into it first, so nothing is lost.
 TEST(Election, RestartedEmptyNodeNeverWipesTheSurvivor) {
   Pair p(TestConfig(1, 100), TestConfig(2, 250));
   p.Start(0);
@@ -92,9 +94,11 @@ TEST(Election, RestartedEmptyNodeNeverWipesTheSurvivor) {
   ASSERT_EQ(p.node(1).status().role, Role::kActive);
   p.Connect();
   p.Run(500ms);
-  EXPECT_EQ(p.node(0).status().role, Role::kActive);
-  EXPECT_EQ(p.node(1).status().role, Role::kStandby);
+  EXPECT_EQ(p.node(0).status().role, Role::kStandby);
+  EXPECT_EQ(p.node(1).status().role, Role::kActive);
+  EXPECT_EQ(p.node(0).counters().reconciliations_sent, 1u);
   EXPECT_EQ(p.node(1).store().records(), 50u);
+  EXPECT_EQ(p.node(0).store().digest(), p.node(1).store().digest());
 }
 
 // Regression (simulator seed 200): after a switchover, heartbeats the old active sent before it

@@ -1,6 +1,13 @@
 #include "pair.h"
 
 namespace hasync::core::testing {
+namespace {
+
+// 2026-01-01 in ms since the epoch. By default node 1's wall clock runs 7 ms ahead of node 0's,
+// so no test relies on synchronised clocks.
+constexpr uint64_t kWallEpochMs = 1'767'225'600'000;
+
+}  // namespace
 
 CoreConfig TestConfig(NodeId id, uint8_t priority) {
   CoreConfig c;
@@ -18,7 +25,9 @@ Pair::Pair(CoreConfig a, CoreConfig b) : configs_{std::move(a), std::move(b)} {
 void Pair::Start(int i) {
   nodes_[i] = std::make_unique<Node>(configs_[i]);
   timers_[i].fill(kNever);
-  nodes_[i]->Start(now_);
+  auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now_).count();
+  nodes_[i]->Start(
+      now_, static_cast<uint64_t>(static_cast<int64_t>(kWallEpochMs) + elapsed_ms + skew_ms_[i]));
   Drain(i);
 }
 

@@ -20,6 +20,9 @@ class Pair {
   TimePoint now() const { return now_; }
 
   void Start(int i);
+  // Node i's wall clock runs `ms` ahead of the shared reference (behind if negative); applies
+  // at its next Start.
+  void SkewWallClock(int i, int64_t ms) { skew_ms_[i] = ms; }
   void Connect();
   // Starts both nodes, connects them and lets election and the first bulk sync run.
   void StartConnected(Duration settle = 100ms);
@@ -53,6 +56,7 @@ class Pair {
   std::array<std::vector<uint8_t>, 2> held_;  // bytes sent by i, not yet delivered
   std::array<std::vector<Event>, 2> events_;
   std::array<size_t, 2> closes_{};
+  std::array<int64_t, 2> skew_ms_{0, 7};
   std::array<bool, 2> stalled_{};
   bool partitioned_ = false;
   bool connected_ = false;

@@ -213,18 +213,6 @@ TEST(Switchover, HandsOverWithoutBulkSync) {
   EXPECT_EQ(p.node(0).store().records(), 1001u);
 }
 
-TEST(Switchover, RefusedWhileBulkSyncRuns) {
-  CoreConfig a = TestConfig(1, 200);
-  a.bulk_rate = 100;
-  Pair p = ActiveWith(1000, a);
-  p.Start(1);
-  p.Connect();
-  p.Run(100ms);
-  Status s = p.node(0).RequestSwitchover(p.now());
-  EXPECT_EQ(s.code(), Code::kUnavailable);
-  EXPECT_EQ(p.node(0).status().role, Role::kActive);
-}
-
 TEST(Switchover, StandbyRefusesToBeAsked) {
   Pair p = ActiveWith(0);
   p.Start(1);

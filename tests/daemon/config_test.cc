@@ -4,6 +4,9 @@
 
 #include <string>
 
+#include "core/config.h"
+#include "net/driver_options.h"
+
 namespace hasync::daemon {
 namespace {
 
@@ -39,6 +42,7 @@ id = 2
 priority = 150
 cluster = "edge-fw"
 preempt = true
+split_brain_rule = "longest-active"
 
 [sync]
 listen = "10.0.0.2:7400"
@@ -49,7 +53,11 @@ dead_after_missed = 5
 startup_wait_ms = 2000
 replicate_timeout_ms = 300
 bulk_rate = 50000
+reconcile_rate = 20000
 max_unacked_bytes = 33554432
+bulk_after_reconcile = "always"
+max_postponed_writes = 1000
+postpone_timeout_ms = 750
 
 [limits]
 max_key_bytes = 256
@@ -64,6 +72,7 @@ mode = 0o660
 notify_active = "/etc/hasync/up.sh"
 notify_standby = ["/etc/hasync/down.sh", "--quiet"]
 notify = ""
+notify_split_brain = ["/etc/hasync/split.sh", "fw"]
 
 [metrics]
 listen = "127.0.0.1:9477"
@@ -83,7 +92,12 @@ level = "debug"
   EXPECT_EQ(c.node.startup_wait, 2000ms);
   EXPECT_EQ(c.node.replicate_timeout, 300ms);
   EXPECT_EQ(c.node.bulk_rate, 50000u);
+  EXPECT_EQ(c.node.reconcile_rate, 20000u);
   EXPECT_EQ(c.node.max_unacked_bytes, 33554432u);
+  EXPECT_EQ(c.node.split_brain_rule, SplitBrainRule::kLongestActiveFirst);
+  EXPECT_TRUE(c.node.bulk_after_reconcile_always);
+  EXPECT_EQ(c.node.max_postponed_writes, 1000u);
+  EXPECT_EQ(c.node.postpone_timeout, 750ms);
   EXPECT_EQ(c.node.max_key_bytes, 256u);
   EXPECT_EQ(c.node.max_value_bytes, 4096u);
   EXPECT_EQ(c.node.max_tables, 8u);
@@ -92,9 +106,84 @@ level = "debug"
   EXPECT_EQ(c.notify.on_active, Command{"/etc/hasync/up.sh"});
   EXPECT_EQ(c.notify.on_standby, (Command{"/etc/hasync/down.sh", "--quiet"}));
   EXPECT_TRUE(c.notify.on_any.empty());
+  EXPECT_EQ(c.notify.on_split_brain, (Command{"/etc/hasync/split.sh", "fw"}));
   EXPECT_EQ(c.metrics_listen, "127.0.0.1:9477");
   EXPECT_EQ(c.log_level, "debug");
   EXPECT_TRUE(Validate(c).ok()) << Validate(c).ToString();
+}
+
+TEST(ConfigTest, ReconciliationKeysDefaultToTheCoresDefaults) {
+  DaemonConfig c = Parse("");
+  Result<net::NodeDriver::Options> d = net::MakeDriverOptions(c.node);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  core::CoreConfig defaults;
+  EXPECT_EQ(d->core.split_brain_rule, defaults.split_brain_rule);
+  EXPECT_EQ(d->core.bulk_after_reconcile_always, defaults.bulk_after_reconcile_always);
+  EXPECT_EQ(d->core.max_postponed_writes, defaults.max_postponed_writes);
+  EXPECT_EQ(d->core.postpone_timeout, defaults.postpone_timeout);
+  EXPECT_EQ(d->core.reconcile_rate, defaults.reconcile_rate);
+  EXPECT_TRUE(c.notify.on_split_brain.empty());
+}
+
+TEST(ConfigTest, ReconciliationKeysReachTheCore) {
+  DaemonConfig c = Parse(
+      "[node]\nsplit_brain_rule = \"longest-active\"\n[sync]\nbulk_after_reconcile = "
+      "\"always\"\nmax_postponed_writes = 7\npostpone_timeout_ms = 1500\n");
+  Result<net::NodeDriver::Options> d = net::MakeDriverOptions(c.node);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->core.split_brain_rule, SplitBrainRule::kLongestActiveFirst);
+  EXPECT_TRUE(d->core.bulk_after_reconcile_always);
+  EXPECT_EQ(d->core.max_postponed_writes, 7u);
+  EXPECT_EQ(d->core.postpone_timeout, 1500ms);
+  c = Parse("[sync]\nreconcile_rate = 300\n");
+  EXPECT_EQ(net::MakeDriverOptions(c.node)->core.reconcile_rate, 300u);
+  c = Parse(
+      "[node]\nsplit_brain_rule = \"priority\"\n[sync]\nbulk_after_reconcile = "
+      "\"if-changed\"\n");
+  EXPECT_EQ(c.node.split_brain_rule, SplitBrainRule::kPriorityFirst);
+  EXPECT_FALSE(c.node.bulk_after_reconcile_always);
+}
+
+TEST(ConfigTest, BadReconciliationValuesNameKeyAndLine) {
+  std::string error = ErrorOf("[node]\nid = 1\nsplit_brain_rule = \"oldest\"\n");
+  EXPECT_EQ(error.rfind("test.toml:3:", 0), 0u) << error;
+  EXPECT_NE(error.find("node.split_brain_rule: must be \"priority\" or \"longest-active\""),
+            std::string::npos)
+      << error;
+  EXPECT_NE(ErrorOf("[node]\nsplit_brain_rule = 1\n").find("node.split_brain_rule: must be"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[node]\nsplit_brain_rule = \"Priority\"\n").find("must be"), std::string::npos)
+      << "names are exact";
+  error = ErrorOf("[sync]\n\nbulk_after_reconcile = \"sometimes\"\n");
+  EXPECT_EQ(error.rfind("test.toml:3:", 0), 0u) << error;
+  EXPECT_NE(error.find("sync.bulk_after_reconcile: must be \"if-changed\" or \"always\""),
+            std::string::npos)
+      << error;
+  EXPECT_NE(ErrorOf("[sync]\nbulk_after_reconcile = true\n").find("must be"), std::string::npos);
+  EXPECT_NE(ErrorOf("[sync]\nmax_postponed_writes = 0\n").find("must be 1..16777216"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[sync]\nmax_postponed_writes = 16777217\n").find("must be 1..16777216"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[sync]\npostpone_timeout_ms = 0\n").find("sync.postpone_timeout_ms: must be"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[sync]\npostpone_timeout_ms = \"5s\"\n").find("expected an integer"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[node]\nmax_postponed_writes = 5\n").find("unknown key"), std::string::npos)
+      << "postponed writes are a [sync] setting";
+  EXPECT_NE(ErrorOf("[notify]\nnotify_split_brain = 3\n").find("notify.notify_split_brain"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, ValidateRejectsBadReconciliationOptions) {
+  DaemonConfig c;
+  c.node.max_postponed_writes = 0;
+  EXPECT_NE(Validate(c).message().find("max_postponed_writes"), std::string::npos);
+  c = DaemonConfig();
+  c.node.postpone_timeout = 0ms;
+  EXPECT_NE(Validate(c).message().find("postpone_timeout"), std::string::npos);
+  c = DaemonConfig();
+  c.node.split_brain_rule = static_cast<SplitBrainRule>(7);
+  EXPECT_NE(Validate(c).message().find("split_brain_rule"), std::string::npos);
 }
 
 TEST(ConfigTest, FlagsOverrideTheFile) {
@@ -106,6 +195,7 @@ TEST(ConfigTest, FlagsOverrideTheFile) {
   o.listen = "127.0.0.1:7401";
   o.control = "/tmp/x.sock";
   o.bulk_rate = 1000;
+  o.reconcile_rate = 500;
   o.preempt = true;
   ApplyOverrides(o, &c);
   EXPECT_EQ(c.node.node_id, 3);
@@ -114,6 +204,7 @@ TEST(ConfigTest, FlagsOverrideTheFile) {
   EXPECT_EQ(c.node.listen, "127.0.0.1:7401");
   EXPECT_EQ(c.control_socket, "/tmp/x.sock");
   EXPECT_EQ(c.node.bulk_rate, 1000u);
+  EXPECT_EQ(c.node.reconcile_rate, 500u);
   EXPECT_TRUE(c.node.preempt);
   EXPECT_EQ(c.node.cluster, "hasync") << "keys without a flag keep the file's value";
 }

@@ -21,6 +21,45 @@ TEST(ControlProtocolTest, PutWithAllFields) {
   EXPECT_EQ(p.id, 7);
 }
 
+TEST(ControlProtocolTest, IntentDefaultsToUpdate) {
+  EXPECT_EQ(ParseRequest(R"({"cmd":"put","table":"t","key":"k","value":"v"})").request.intent,
+            WriteIntent::kUpdate);
+  EXPECT_EQ(ParseRequest(R"({"cmd":"del","table":"t","key":"k"})").request.intent,
+            WriteIntent::kUpdate);
+  EXPECT_EQ(ParseRequest(R"({"cmd":"load","table":"t","count":1,"value_size":1})").request.intent,
+            WriteIntent::kUpdate);
+}
+
+TEST(ControlProtocolTest, IntentIsParsedForPutDelAndLoad) {
+  ParsedRequest p =
+      ParseRequest(R"({"cmd":"put","table":"t","key":"k","value":"v","intent":"allocate"})");
+  ASSERT_TRUE(p.error.ok()) << p.error.ToString();
+  EXPECT_EQ(p.request.intent, WriteIntent::kAllocate);
+  p = ParseRequest(R"({"cmd":"del","table":"t","key":"k","intent":"release","replicated":true})");
+  ASSERT_TRUE(p.error.ok()) << p.error.ToString();
+  EXPECT_EQ(p.request.intent, WriteIntent::kRelease);
+  EXPECT_TRUE(p.request.replicated);
+  p = ParseRequest(R"({"cmd":"put","table":"t","key":"k","value":"v","intent":"update"})");
+  ASSERT_TRUE(p.error.ok()) << p.error.ToString();
+  EXPECT_EQ(p.request.intent, WriteIntent::kUpdate);
+  p = ParseRequest(R"({"cmd":"load","table":"t","count":3,"value_size":8,"intent":"allocate"})");
+  ASSERT_TRUE(p.error.ok()) << p.error.ToString();
+  EXPECT_EQ(p.request.intent, WriteIntent::kAllocate);
+}
+
+TEST(ControlProtocolTest, BadIntentIsAnError) {
+  for (const char* line :
+       {R"({"cmd":"put","table":"t","key":"k","value":"v","intent":"free"})",
+        R"({"cmd":"put","table":"t","key":"k","value":"v","intent":"Allocate"})",
+        R"({"cmd":"del","table":"t","key":"k","intent":1})",
+        R"({"cmd":"del","table":"t","key":"k","intent":null})",
+        R"({"cmd":"load","table":"t","count":1,"value_size":1,"intent":"release "})"}) {
+    ParsedRequest p = ParseRequest(line);
+    EXPECT_EQ(p.error.code(), Code::kInvalidArgument) << line;
+    EXPECT_EQ(p.error.message(), R"("intent" must be "update", "allocate" or "release")") << line;
+  }
+}
+
 TEST(ControlProtocolTest, Base64KeyAndValueAreDecoded) {
   ParsedRequest p =
       ParseRequest(R"({"cmd":"put","table":"t","key_base64":"AP8=","value_base64":"gICA"})");
@@ -92,17 +131,23 @@ TEST(ControlProtocolTest, StatusHasExactlyTheDocumentedKeys) {
   s.peer.connected = true;
   s.peer.node_id = 2;
   s.peer.role = Role::kStandby;
+  s.peer.sync = SyncState::kBulkReceiving;
   s.gvn = 3;
   s.records = 100000;
   s.digest = 0x9f;
   s.sync_done = 5;
   s.sync_total = 10;
   s.unacked_bytes = 42;
+  s.postponed = 4;
+  s.hlc = (uint64_t{1700000000000} << 16) | 3;
   json r = StatusResponse(7, s);
   EXPECT_EQ(r["node_id"], 1);
   EXPECT_EQ(r["role"], "active");
-  EXPECT_EQ(r["peer"],
-            (json{{"state", "up"}, {"role", "standby"}, {"node_id", 2}, {"in_sync", false}}));
+  EXPECT_EQ(r["peer"], (json{{"state", "up"},
+                             {"role", "standby"},
+                             {"node_id", 2},
+                             {"in_sync", false},
+                             {"sync", "bulk_receiving"}}));
   EXPECT_EQ(r["sync"], "bulk_sending");
   EXPECT_EQ(r["gvn"], 3);
   EXPECT_EQ(r["records"], 100000);
@@ -110,8 +155,25 @@ TEST(ControlProtocolTest, StatusHasExactlyTheDocumentedKeys) {
   EXPECT_EQ(r["sync_progress"], (json{{"done", 5}, {"total", 10}}));
   EXPECT_EQ(r["unacked_bytes"], 42);
   EXPECT_EQ(r["synced"], false);
+  EXPECT_EQ(r["postponed"], 4);
+  EXPECT_EQ(r["hlc"].get<uint64_t>(), (uint64_t{1700000000000} << 16) | 3) << "exact, not a double";
   EXPECT_EQ(r["id"], 7);
-  EXPECT_EQ(r.size(), 12u) << r.dump();  // the ten documented keys, ok and id
+  EXPECT_EQ(r.size(), 14u) << r.dump();  // the twelve documented keys, ok and id
+}
+
+TEST(ControlProtocolTest, StatusShowsReconciling) {
+  core::NodeStatus s{};
+  s.role = Role::kActive;
+  s.sync = SyncState::kReconciling;
+  s.peer.connected = true;
+  s.peer.sync = SyncState::kReconciling;
+  s.sync_done = 1200;
+  s.sync_total = 100000;
+  json r = StatusResponse(nullptr, s);
+  EXPECT_EQ(r["sync"], "reconciling");
+  EXPECT_EQ(r["peer"]["sync"], "reconciling");
+  EXPECT_EQ(r["sync_progress"], (json{{"done", 1200}, {"total", 100000}}));
+  EXPECT_FALSE(r.contains("id"));
 }
 
 TEST(ControlProtocolTest, BinaryValuesAreBase64InDumpLines) {

@@ -34,5 +34,66 @@ TEST(MetricsTest, StateAndCountersInTextFormat) {
   EXPECT_EQ(text.back(), '\n');
 }
 
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(MetricsTest, ReconciliationCountersAndGauges) {
+  core::NodeStatus s{};
+  s.role = Role::kActive;
+  s.sync = SyncState::kReconciling;
+  s.peer.connected = true;
+  s.peer.sync = SyncState::kReconciling;
+  s.postponed = 3;
+  core::Counters c;
+  c.split_brains = 1;
+  c.reconciliations_sent = 2;
+  c.reconciliations_received = 5;
+  c.merge_inserted = 10;
+  c.merge_replaced = 11;
+  c.merge_deleted = 12;
+  c.merge_kept = 13;
+  c.merge_written = 14;
+  c.merge_swept = 15;
+  c.postponed = 6;
+  c.postponed_expired = 4;
+  c.postponed_failed = 2;
+  c.digest_mismatches = 1;
+  std::string text = FormatMetrics(s, c);
+  EXPECT_TRUE(Has(text, "hasync_split_brains_detected_total 1")) << text;
+  EXPECT_TRUE(Has(text, "hasync_reconciliations_completed_total{role=\"sender\"} 2"));
+  EXPECT_TRUE(Has(text, "hasync_reconciliations_completed_total{role=\"receiver\"} 5"));
+  EXPECT_TRUE(Has(text, "hasync_records_merged_total{outcome=\"inserted\"} 10"));
+  EXPECT_TRUE(Has(text, "hasync_records_merged_total{outcome=\"replaced\"} 11"));
+  EXPECT_TRUE(Has(text, "hasync_records_merged_total{outcome=\"deleted\"} 12"));
+  EXPECT_TRUE(Has(text, "hasync_records_merged_total{outcome=\"kept\"} 13"));
+  EXPECT_TRUE(Has(text, "hasync_records_merged_total{outcome=\"written\"} 14"));
+  EXPECT_TRUE(Has(text, "hasync_records_merged_total{outcome=\"swept\"} 15"));
+  EXPECT_TRUE(Has(text, "hasync_writes_postponed_total 6"));
+  EXPECT_TRUE(Has(text, "hasync_postponed_writes_expired_total 4"));
+  EXPECT_TRUE(Has(text, "hasync_postponed_writes_failed_total 2"));
+  EXPECT_TRUE(Has(text, "hasync_digest_mismatches_total 1"));
+  EXPECT_TRUE(Has(text, "hasync_postponed_writes 3"));
+  EXPECT_TRUE(Has(text, "# TYPE hasync_postponed_writes gauge"));
+  EXPECT_TRUE(Has(text, "hasync_sync_state{state=\"reconciling\"} 1"));
+  EXPECT_TRUE(Has(text, "hasync_peer_sync_state{state=\"reconciling\"} 1"));
+  EXPECT_TRUE(Has(text, "hasync_peer_sync_state{state=\"idle\"} 0"));
+  // One HELP and TYPE per family, before its first series.
+  EXPECT_EQ(Count(text, "# TYPE hasync_records_merged_total counter\n"), 1u);
+  EXPECT_EQ(Count(text, "# HELP hasync_reconciliations_completed_total "), 1u);
+  EXPECT_LT(text.find("# TYPE hasync_records_merged_total"),
+            text.find("hasync_records_merged_total{"));
+}
+
+TEST(MetricsTest, PeerSyncStateIsAllZeroWhileThePeerIsDown) {
+  core::NodeStatus s{};
+  s.peer.connected = false;
+  s.peer.sync = SyncState::kIdle;
+  std::string text = FormatMetrics(s, core::Counters{});
+  EXPECT_TRUE(Has(text, "hasync_peer_sync_state{state=\"idle\"} 0")) << text;
+}
+
 }  // namespace
 }  // namespace hasync::daemon

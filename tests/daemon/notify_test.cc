@@ -63,6 +63,61 @@ TEST_F(NotifyTest, ScriptsRunInOrderWithRoleIdAndReason) {
             "any-script standby 1 switched over to node 2\n");
 }
 
+TEST_F(NotifyTest, SplitBrainDetectedArguments) {
+  NotifyConfig config;
+  config.on_split_brain = Recorder("split");
+  config.on_any = Recorder("any");
+  config.on_active = Recorder("active-script");  // not run: no role change here
+  NotifyRunner runner(io_, config);
+  runner.SplitBrainDetected(1, core::SplitBrainDetected{2, true}, "node 2 is active too");
+  runner.SplitBrainDetected(2, core::SplitBrainDetected{1, false}, "yield");
+  RunUntilIdle(runner);
+  EXPECT_EQ(Output(),
+            "split detected 2 keeps\n"
+            "any split-brain-detected 1 node 2 is active too\n"
+            "split detected 1 yields\n"
+            "any split-brain-detected 2 yield\n");
+}
+
+TEST_F(NotifyTest, SplitBrainResolvedArgumentsOnBothSides) {
+  NotifyConfig config;
+  config.on_split_brain = Recorder("split");
+  config.on_any = Recorder("any");
+  NotifyRunner runner(io_, config);
+  core::ReconcileCompleted active;
+  active.split_brain = true;
+  active.merged = {.received = 120,
+                   .inserted = 100,
+                   .replaced = 15,
+                   .deleted = 1,
+                   .kept = 4,
+                   .written = 0,
+                   .swept = 0};
+  runner.SplitBrainResolved(1, 2, active, "merged");
+  core::ReconcileCompleted yielder;
+  yielder.split_brain = true;
+  yielder.sender = true;
+  yielder.sent = 120;
+  runner.SplitBrainResolved(2, 1, yielder, "sent");
+  RunUntilIdle(runner);
+  EXPECT_EQ(Output(),
+            "split resolved 2 120 100 15 1 4\n"
+            "any split-brain-resolved 1 merged\n"
+            "split resolved 1 120 0 0 0 0\n"
+            "any split-brain-resolved 2 sent\n");
+}
+
+TEST_F(NotifyTest, SplitBrainWithoutScriptsRunsNothing) {
+  NotifyConfig config;
+  config.on_active = Recorder("active-script");
+  config.on_standby = Recorder("standby-script");
+  NotifyRunner runner(io_, config);
+  runner.SplitBrainDetected(1, core::SplitBrainDetected{2, true}, "x");
+  runner.SplitBrainResolved(1, 2, core::ReconcileCompleted{}, "y");
+  EXPECT_EQ(runner.queued(), 0u);
+  EXPECT_FALSE(runner.running());
+}
+
 TEST_F(NotifyTest, MissingOrFailingScriptDoesNotStopTheNext) {
   NotifyConfig config;
   config.on_active = {"/nonexistent/notify.sh"};

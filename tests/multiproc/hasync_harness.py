@@ -65,6 +65,47 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def toml_value(v) -> str:
+    """A Python value as a TOML value: bool, int, str or a list of those."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return json.dumps(v)  # a JSON string is a valid TOML basic string
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    raise TypeError(f"no TOML form for {v!r}")
+
+
+_probe_cache: dict[tuple, bool] = {}
+
+
+def hasyncd_accepts(hasyncd: str, section: str, key: str, value) -> bool:
+    """Whether this hasyncd build knows config key [section] key (checked with --check-config,
+    which refuses unknown keys), so a test can tell a missing feature from a failure."""
+    k = (hasyncd, section, key)
+    if k not in _probe_cache:
+        with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+            f.write(f"[node]\nid = 1\n\n[{section}]\n{key} = {toml_value(value)}\n")
+            path = f.name
+        try:
+            p = subprocess.run([hasyncd, "--config", path, "--check-config"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               timeout=10)
+            _probe_cache[k] = p.returncode == 0
+        finally:
+            os.unlink(path)
+    return _probe_cache[k]
+
+
+def cli_has_option(tool: str, subcommand: list[str], option: str) -> bool:
+    """Whether `tool subcommand --help` lists `option`."""
+    p = subprocess.run([tool, *subcommand, "--help"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=10)
+    return option in p.stdout
+
+
 def run(cmd: list[str], timeout: float = 30, check: bool = True) -> subprocess.CompletedProcess:
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                        timeout=timeout)
@@ -122,6 +163,56 @@ class Ctl:
         return self
 
 
+class Control:
+    """A persistent connection to a node's control socket (newline-delimited JSON), for many
+    requests in little time: status polls every millisecond, thousands of writes."""
+
+    def __init__(self, path: str, timeout: float = 60):
+        self.path, self.timeout = path, timeout
+        self.sock: socket.socket | None = None
+        self.f = None
+
+    def _connect(self):
+        if self.f is None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(self.timeout)
+            self.sock.connect(self.path)
+            self.f = self.sock.makefile("rwb")
+        return self.f
+
+    def call(self, cmd: str, **fields) -> dict:
+        return self.pipeline([{"cmd": cmd, **fields}])[0]
+
+    def pipeline(self, requests: list[dict], chunk: int = 256) -> list[dict]:
+        """Sends the requests in chunks (the responses of one chunk are read before the next is
+        sent, so neither side's buffers fill up); returns the responses in order."""
+        out = []
+        try:
+            f = self._connect()
+            for i in range(0, len(requests), chunk):
+                part = requests[i:i + chunk]
+                f.write(b"".join(json.dumps(r).encode() + b"\n" for r in part))
+                f.flush()
+                for _ in part:
+                    line = f.readline()
+                    if not line:
+                        raise HarnessError(f"{self.path}: the daemon closed the connection")
+                    out.append(json.loads(line))
+        except (OSError, ValueError) as e:
+            self.close()
+            raise HarnessError(f"{self.path}: {e}")
+        return out
+
+    def close(self) -> None:
+        for c in (self.f, self.sock):
+            if c is not None:
+                try:
+                    c.close()
+                except OSError:
+                    pass
+        self.f = self.sock = None
+
+
 class Node:
     """One hasyncd process: its config, log, control socket and (once started) its process."""
 
@@ -146,29 +237,27 @@ class Node:
 
     def _write_config(self) -> None:
         o = self.options
-        lines = [
-            "[node]",
-            f"id = {self.node_id}",
-            f"priority = {self.priority}",
-            f'cluster = "{o.get("cluster", "mp-test")}"',
-            f"preempt = {'true' if o.get('preempt') else 'false'}",
-            "",
-            "[sync]",
-            f'listen = "{self.listen}"',
-            f'peer = "{self.peer}"',
-            f"peer_id = {self.peer_id}",
-            f"heartbeat_interval_ms = {o.get('heartbeat_interval_ms', 50)}",
-            f"dead_after_missed = {o.get('dead_after_missed', 3)}",
-            f"startup_wait_ms = {o.get('startup_wait_ms', 500)}",
-            f"bulk_rate = {o.get('bulk_rate', 0)}",
-            "",
-            "[control]",
-            f'socket = "{self.control}"',
-            "",
-            "[log]",
-            f'level = "{o.get("log_level", "info")}"',
-            "",
-        ]
+        sections: dict[str, dict] = {
+            "node": {"id": self.node_id, "priority": self.priority,
+                     "cluster": o.get("cluster", "mp-test"), "preempt": bool(o.get("preempt"))},
+            "sync": {"listen": self.listen, "peer": self.peer, "peer_id": self.peer_id,
+                     "heartbeat_interval_ms": o.get("heartbeat_interval_ms", 50),
+                     "dead_after_missed": o.get("dead_after_missed", 3),
+                     "startup_wait_ms": o.get("startup_wait_ms", 500),
+                     "bulk_rate": o.get("bulk_rate", 0)},
+            "control": {"socket": self.control},
+            "log": {"level": o.get("log_level", "info")},
+        }
+        # Keys that older daemons do not know are written only when a test asks for them.
+        if o.get("reconcile_rate") is not None:
+            sections["sync"]["reconcile_rate"] = int(o["reconcile_rate"])
+        for section, keys in (o.get("extra") or {}).items():
+            sections.setdefault(section, {}).update(keys)
+        lines = []
+        for section, keys in sections.items():
+            lines.append(f"[{section}]")
+            lines += [f"{k} = {toml_value(v)}" for k, v in keys.items()]
+            lines.append("")
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines))
 
@@ -261,8 +350,18 @@ class Node:
     def status(self) -> dict:
         return self.ctl("status", "--json", timeout=10).ok().json()
 
-    def put(self, table: str, key: str, value: str, replicated: bool = False) -> Ctl:
+    def put(self, table: str, key: str, value: str, replicated: bool = False,
+            intent: str | None = None, timeout: float = 30) -> Ctl:
         args = ["put", table, key, value] + (["--replicated"] if replicated else [])
+        if intent is not None:
+            args += ["--intent", intent]
+        return self.ctl(*args, timeout=timeout)
+
+    def delete(self, table: str, key: str, replicated: bool = False,
+               intent: str | None = None) -> Ctl:
+        args = ["del", table, key] + (["--replicated"] if replicated else [])
+        if intent is not None:
+            args += ["--intent", intent]
         return self.ctl(*args)
 
     def get(self, table: str, key: str) -> Ctl:
@@ -292,6 +391,19 @@ class Node:
 
     def digest(self) -> str:
         return str(self.status()["digest"])
+
+    def apply(self, table: str, ops: list[tuple]) -> None:
+        """Writes over one control connection: ("put", key, value) or ("del", key) each.
+        Fails on the first refused write."""
+        reqs = [{"cmd": "put", "table": table, "key": o[1], "value": o[2]} if o[0] == "put"
+                else {"cmd": "del", "table": table, "key": o[1]} for o in ops]
+        c = Control(self.control)
+        try:
+            for op, r in zip(ops, c.pipeline(reqs)):
+                if not r.get("ok"):
+                    raise HarnessError(f"{self.name}: {op[0]} {op[1]!r} refused: {r}")
+        finally:
+            c.close()
 
     def dump(self, table: str) -> dict[str, str]:
         """Every record of a table as {key: value}. `dump --json` prints one
@@ -401,8 +513,8 @@ class NetnsPair:
 class Cluster:
     """Everything one test starts; close() undoes all of it. Use as a context manager.
 
-    If the `with` block raises and Cluster.failure_log_dir is set, the node logs are copied
-    there before the temp dir goes.
+    If the `with` block raises (or HASYNC_MP_KEEP_LOGS is set) and Cluster.failure_log_dir is
+    set, the node logs are copied there before the temp dir goes.
     """
 
     failure_log_dir: str | None = None
@@ -431,7 +543,8 @@ class Cluster:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None and Cluster.failure_log_dir:
+        keep = exc_type is not None or os.environ.get("HASYNC_MP_KEEP_LOGS")
+        if keep and Cluster.failure_log_dir:
             try:
                 self.save_logs(Cluster.failure_log_dir)
             except OSError:
@@ -459,6 +572,14 @@ class Cluster:
                  f"{n.addr['a']}:{port}", netns=n.ns["b"], **options)
         self.nodes += [a, b]
         return a, b
+
+    def single_node(self, node_id: int = 9, **options) -> Node:
+        """A node without a peer (not started): e.g. a reference holding the set a pair should
+        end with, to compare digests with."""
+        n = Node(self, node_id, node_id + 1, 100, f"127.0.0.1:{free_port()}", "",
+                 startup_wait_ms=0, **options)
+        self.nodes.append(n)
+        return n
 
     def save_logs(self, dest: str) -> str:
         os.makedirs(dest, exist_ok=True)

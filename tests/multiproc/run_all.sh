@@ -22,6 +22,6 @@ for bin in hasyncd hasyncctl; do
     exit 1
   fi
 done
-# The suite takes about 15 s; a hang is cut off rather than waited for.
+# The suite takes about 45 s (release build); a hang is cut off rather than waited for.
 exec timeout --signal=TERM --kill-after=30 "${HASYNC_MP_TIMEOUT:-600}" \
   python3 -u -B "$here/test_multiproc.py" "$build" "$@"

@@ -75,7 +75,7 @@ TEST_F(LoopbackTest, ReplicatedWriteReachesStandby) {
   StartPair();
   std::optional<Status> result;
   active_->Put("nat", "10.0.0.1:1234", "198.51.100.7:40000", Durability::kReplicated,
-               [&](Status s) { result = std::move(s); });
+               WriteIntent::kUpdate, [&](Status s) { result = std::move(s); });
   ASSERT_TRUE(RunUntil([&] { return result.has_value(); }, 5s));
   ASSERT_TRUE(result->ok()) << result->ToString();
   // Acknowledged means applied on the standby: no more waiting needed.
@@ -90,7 +90,7 @@ TEST_F(LoopbackTest, ManyWritesInOneTurnShareFramesAndArrive) {
   StartPair();
   for (int i = 0; i < 20000; ++i) {
     active_->Put("t", "key-" + std::to_string(i), std::string(64, 'v'), Durability::kAsync,
-                 [](Status s) { ASSERT_TRUE(s.ok()) << s.ToString(); });
+                 WriteIntent::kUpdate, [](Status s) { ASSERT_TRUE(s.ok()) << s.ToString(); });
   }
   ASSERT_TRUE(RunUntil(
       [&] { return standby_->node().store().digest() == active_->node().store().digest(); }, 10s));
@@ -101,7 +101,8 @@ TEST_F(LoopbackTest, ManyWritesInOneTurnShareFramesAndArrive) {
 TEST_F(LoopbackTest, WriteOnStandbyIsRefused) {
   StartPair();
   std::optional<Status> result;
-  standby_->Put("t", "k", "v", Durability::kAsync, [&](Status s) { result = std::move(s); });
+  standby_->Put("t", "k", "v", Durability::kAsync, WriteIntent::kUpdate,
+                [&](Status s) { result = std::move(s); });
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->code(), Code::kNotActive);
 }

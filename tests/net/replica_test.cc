@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <thread>
@@ -99,6 +100,51 @@ TEST_F(ReplicaTest, SwitchoverThenStopHandsBack) {
   standby_->Stop();  // graceful: the old active takes over at once
   EXPECT_TRUE(Eventually([&] { return RoleOf(*active_) == Role::kActive; }, 1s));
   EXPECT_EQ(standby_->Put("t", "k", "v").code(), Code::kUnavailable);
+}
+
+TEST_F(ReplicaTest, StatusHasThePeersSyncStateAndAClockNearTheWallClock) {
+  ASSERT_TRUE(active_->Put("t", "k", "v").ok());  // the clock shows the last stamp it issued
+  Result<ReplicaStatus> s = active_->GetStatus();
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->peer_sync, SyncState::kIdle);
+  EXPECT_EQ(s->postponed, 0u);
+  auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  int64_t hlc_ms = static_cast<int64_t>(s->hlc >> 16);
+  EXPECT_LE(std::abs(hlc_ms - wall), 5000) << "the HLC starts from the driver's wall clock";
+}
+
+TEST_F(ReplicaTest, AllocateAndReleaseWritesRunAtOnceWhenNotReconciling) {
+  ASSERT_TRUE(active_->Put("nat", "k", "v", Durability::kReplicated, WriteIntent::kAllocate).ok());
+  EXPECT_EQ(standby_->Get("nat", "k").value(), "v");
+  ASSERT_TRUE(active_->Erase("nat", "k", Durability::kReplicated, WriteIntent::kRelease).ok());
+  EXPECT_EQ(standby_->Get("nat", "k").status().code(), Code::kNotFound);
+}
+
+TEST_F(ReplicaTest, MergeFunctionOnlyBeforeStart) {
+  EXPECT_EQ(active_->SetMergeFunction("nat", LastWriterWins).code(), Code::kUnavailable);
+}
+
+TEST(ReplicaOptionsTest, MergeFunctionBeforeStart) {
+  auto r = Replica::Create(Options(1, 100));
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE((*r)->SetMergeFunction("nat", LastWriterWins).ok());
+  EXPECT_TRUE((*r)->SetMergeFunction("nat", nullptr).ok()) << "an empty one restores the default";
+  EXPECT_EQ((*r)->SetMergeFunction("", LastWriterWins).code(), Code::kInvalidArgument);
+}
+
+TEST(ReplicaOptionsTest, ReconciliationOptionsAreChecked) {
+  ReplicaOptions o = Options(1, 100);
+  o.max_postponed_writes = 0;
+  EXPECT_EQ(Replica::Create(o).status().code(), Code::kInvalidArgument);
+  o = Options(1, 100);
+  o.postpone_timeout = std::chrono::milliseconds(0);
+  EXPECT_EQ(Replica::Create(o).status().code(), Code::kInvalidArgument);
+  o = Options(1, 100);
+  o.split_brain_rule = SplitBrainRule::kLongestActiveFirst;
+  o.bulk_after_reconcile_always = true;
+  EXPECT_TRUE(Replica::Create(o).ok());
 }
 
 TEST(ReplicaOptionsTest, InvalidOptionsAreRefused) {

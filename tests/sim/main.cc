@@ -2,6 +2,7 @@
 //
 //   hasync_sim --seeds N [--start S] [--jobs J]   seeds S..S+N-1 (default 1..100)
 //   hasync_sim --seed S --trace                   replay one seed, printing every event
+//   hasync_sim --seed S --trace --watch t0/k8     ... and that record on both nodes as it changes
 //   hasync_sim --break MODE [--expect INVARIANT]  plant a known defect (--break help lists them);
 //                                                 with --expect, succeed only if it is caught
 //
@@ -33,6 +34,7 @@ struct Args {
   BreakMode brk = BreakMode::kNone;
   std::string brk_name;
   std::string expect;
+  std::string watch;
 };
 
 bool ParseU64(std::string_view s, uint64_t* out) {
@@ -43,7 +45,7 @@ bool ParseU64(std::string_view s, uint64_t* out) {
 int Usage(std::string_view error) {
   std::fprintf(stderr,
                "hasync_sim: %.*s\nusage: hasync_sim [--seeds N] [--start S] [--jobs J] | "
-               "--seed S [--trace]; [--break MODE|help] [--expect INVARIANT]\n",
+               "--seed S [--trace [--watch TABLE/KEY]]; [--break MODE|help] [--expect INVARIANT]\n",
                static_cast<int>(error.size()), error.data());
   return 2;
 }
@@ -86,6 +88,8 @@ int main(int argc, char** argv) {
       args.brk_name = v;
     } else if (a == "--expect") {
       args.expect = v;
+    } else if (a == "--watch") {
+      args.watch = v;
     } else if (!ParseU64(v, &n)) {
       return Usage(fmt::format("{} needs a number", a));
     } else if (a == "--seeds") {
@@ -115,6 +119,7 @@ int main(int argc, char** argv) {
       options.seed = args.start + i;
       options.trace = args.trace ? &std::cout : nullptr;
       options.brk = args.brk;
+      options.watch = args.watch;
       results[i] = hasync::sim::RunSeed(options);
       std::lock_guard lock(progress);
       if (++done % progress_every == 0 && done < args.seeds) {
@@ -131,9 +136,14 @@ int main(int argc, char** argv) {
   for (std::thread& t : threads) t.join();
 
   uint64_t steps = 0, faults = 0, failed = 0, expected = 0;
+  uint64_t split_brains = 0, reconciliations = 0, postponed = 0, chased = 0;
   for (const auto& r : results) {
     steps += r.steps;
     faults += r.faults;
+    split_brains += r.split_brains;
+    reconciliations += r.reconciliations;
+    postponed += r.postponed;
+    chased += r.chased;
     if (!r.failure) continue;
     ++failed;
     if (r.failure->invariant == args.expect) ++expected;
@@ -149,6 +159,12 @@ int main(int argc, char** argv) {
   std::printf("sim: %llu seeds, %llu steps, %llu faults, %llu failed\n",
               static_cast<unsigned long long>(args.seeds), static_cast<unsigned long long>(steps),
               static_cast<unsigned long long>(faults), static_cast<unsigned long long>(failed));
+  std::printf(
+      "sim: %llu reconciliations, %llu split-brains detected, %llu writes postponed, "
+      "%llu faults chasing a sync phase\n",
+      static_cast<unsigned long long>(reconciliations),
+      static_cast<unsigned long long>(split_brains), static_cast<unsigned long long>(postponed),
+      static_cast<unsigned long long>(chased));
   for (const auto& r : results) {
     if (!r.failure) continue;
     std::printf("FAILED seed=%llu: %s: %s\n  at %ss; replay: %s\n",

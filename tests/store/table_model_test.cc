@@ -47,9 +47,12 @@ class Model {
     return live;
   }
   bool Remove(const std::string& key) { return records_.erase(key) > 0; }
-  bool Purge(const std::string& key, uint64_t rvn) {
+  bool Purge(const std::string& key, uint64_t rvn, uint64_t stamp) {
     auto it = records_.find(key);
-    if (it == records_.end() || !it->second.tombstone || it->second.rvn != rvn) return false;
+    if (it == records_.end() || !it->second.tombstone || it->second.rvn != rvn ||
+        it->second.stamp != stamp) {
+      return false;
+    }
     records_.erase(it);
     return true;
   }
@@ -185,7 +188,8 @@ void RunRandomOperations(uint32_t seed, int step_records, int* mid_migration) {
     } else if (op < 77) {
       auto it = model.records().find(key);
       uint64_t rvn = it == model.records().end() ? gvn : it->second.rvn + (below(4) == 0);
-      ASSERT_EQ(table.Purge(key, rvn), model.Purge(key, rvn));
+      uint64_t stamp_of = it == model.records().end() ? stamp : it->second.stamp + (below(4) == 0);
+      ASSERT_EQ(table.Purge(key, rvn, stamp_of), model.Purge(key, rvn, stamp_of));
     } else if (op < 95) {
       uint64_t bound = below(gvn + 2);
       std::optional<RecordView> got = table.RestampOldest(bound, gvn);

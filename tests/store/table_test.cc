@@ -182,8 +182,8 @@ TEST(TableTest, EraseOfTombstoneRestampsItAtNewestEnd) {
   EXPECT_FALSE(t.Erase("k", 3, 0, 2));
   EXPECT_EQ(t.tombstones(), 1u);
   EXPECT_EQ(t.OldestRvn(), 2u);
-  EXPECT_FALSE(t.Purge("k", 1));
-  EXPECT_TRUE(t.Purge("k", 3));
+  EXPECT_FALSE(t.Purge("k", 1, 0));
+  EXPECT_TRUE(t.Purge("k", 3, 0));
 }
 
 TEST(TableTest, EraseMovesRecordToNewestEnd) {
@@ -233,27 +233,86 @@ TEST(TableTest, PurgeDropsTombstoneWithItsRvn) {
   Table t("t", Limits{});
   ASSERT_TRUE(t.Upsert("k", "v", 1, 0, 1).ok());
   t.Erase("k", 2, 0, 1);
-  EXPECT_FALSE(t.Purge("k", 1));
-  EXPECT_TRUE(t.Purge("k", 2));
+  EXPECT_FALSE(t.Purge("k", 1, 0));
+  EXPECT_TRUE(t.Purge("k", 2, 0));
   EXPECT_EQ(t.tombstones(), 0u);
   EXPECT_FALSE(t.OldestRvn());
-  EXPECT_FALSE(t.Purge("k", 2));
+  EXPECT_FALSE(t.Purge("k", 2, 0));
 }
 
 TEST(TableTest, PurgeKeepsRewrittenKey) {
   Table t("t", Limits{});
   t.Erase("k", 1, 0, 1);
   ASSERT_TRUE(t.Upsert("k", "v", 2, 0, 1).ok());
-  EXPECT_FALSE(t.Purge("k", 1));
-  EXPECT_FALSE(t.Purge("k", 2));  // live records are never purged
+  EXPECT_FALSE(t.Purge("k", 1, 0));
+  EXPECT_FALSE(t.Purge("k", 2, 0));  // live records are never purged
   EXPECT_EQ(t.Get("k")->value, "v");
+}
+
+TEST(TableTest, PurgeKeepsALaterDeleteAtTheSameRvn) {
+  Table t("t", Limits{});
+  t.Erase("k", 1, 10, 1);
+  ASSERT_TRUE(t.Upsert("k", "v", 1, 11, 1).ok());
+  t.Erase("k", 1, 12, 1);
+  EXPECT_FALSE(t.Purge("k", 1, 10));  // the first delete's ack must not drop the second
+  EXPECT_EQ(t.tombstones(), 1u);
+  EXPECT_TRUE(t.Purge("k", 1, 12));
 }
 
 TEST(TableTest, PurgeKeepsLaterTombstone) {
   Table t("t", Limits{});
   t.Erase("k", 1, 0, 1);
   t.Erase("k", 2, 0, 1);
-  EXPECT_FALSE(t.Purge("k", 1));
+  EXPECT_FALSE(t.Purge("k", 1, 0));
+  EXPECT_EQ(t.tombstones(), 1u);
+}
+
+TEST(TableTest, LookupFindsTombstonesWithTheirStamp) {
+  Table t("t", Limits{});
+  ASSERT_TRUE(t.Upsert("live", "v", 1, 10, 1).ok());
+  t.Erase("gone", 2, 20, 2);
+  std::optional<RecordView> live = t.Lookup("live");
+  ASSERT_TRUE(live);
+  EXPECT_FALSE(live->tombstone);
+  EXPECT_EQ(live->value, "v");
+  std::optional<RecordView> gone = t.Lookup("gone");
+  ASSERT_TRUE(gone);
+  EXPECT_TRUE(gone->tombstone);
+  EXPECT_EQ(gone->stamp, 20u);
+  EXPECT_EQ(gone->origin, 2u);
+  EXPECT_FALSE(t.Get("gone"));
+  EXPECT_FALSE(t.Lookup("never"));
+}
+
+TEST(TableTest, DropTombstonesKeepsLiveRecordsInVersionOrder) {
+  Table t("t", Limits{});
+  ASSERT_TRUE(t.Upsert("a", "1", 1, 0, 1).ok());
+  t.Erase("x", 2, 0, 1);
+  ASSERT_TRUE(t.Upsert("b", "2", 3, 0, 1).ok());
+  t.Erase("y", 4, 0, 1);
+  uint64_t digest = t.digest();
+  EXPECT_EQ(t.DropTombstones(), 2u);
+  EXPECT_EQ(t.tombstones(), 0u);
+  EXPECT_EQ(LiveKeys(t), (Keys{"a", "b"}));
+  EXPECT_EQ(t.digest(), digest);
+  EXPECT_FALSE(t.Lookup("x"));
+  EXPECT_EQ(t.DropTombstones(), 0u);
+}
+
+TEST(TableTest, RestampMovesAKeyToTheNewestEndUnchanged) {
+  Table t("t", Limits{});
+  ASSERT_TRUE(t.Upsert("a", "1", 1, 10, 1).ok());
+  ASSERT_TRUE(t.Upsert("b", "2", 2, 20, 2).ok());
+  t.Erase("c", 2, 30, 1);
+  EXPECT_TRUE(t.Restamp("a", 3));
+  EXPECT_TRUE(t.Restamp("c", 3));
+  EXPECT_FALSE(t.Restamp("never", 3));
+  EXPECT_EQ(t.OldestRvn(), 2u);
+  EXPECT_EQ(LiveKeys(t), (Keys{"b", "a"}));
+  EXPECT_EQ(t.Get("a")->value, "1");
+  EXPECT_EQ(t.Get("a")->stamp, 10u);
+  EXPECT_EQ(t.Lookup("c")->rvn, 3u);
+  EXPECT_EQ(t.EraseOlderThan(3), 1u);  // only b
   EXPECT_EQ(t.tombstones(), 1u);
 }
 

@@ -79,17 +79,20 @@ inline std::vector<Bytes> SampleFrames(uint64_t first_seq = 1) {
   hello.gvn = 77;
   hello.active_ms = 123456;
   hello.config_digest = 0xfeedfacecafebeef;
+  hello.hlc = (uint64_t{1700000000000} << 16) | 3;
   hello.cluster = "fw-pair-a";
   std::vector<Bytes> frames;
   frames.push_back(EncodeOne(hello, s++));
   frames.push_back(EncodeOne(Heartbeat{2, 2, 99}, s++));
   frames.push_back(SampleBatch(s++, 5));
   frames.push_back(EncodeOne(BulkBegin{SyncKind::kBulk, 500, 1200}, s++));
-  frames.push_back(EncodeOne(RecordEof{SyncKind::kBulk, 500, 1199}, s++));
+  frames.push_back(EncodeOne(RecordEof{SyncKind::kBulk, 500, 1199, 0x5eed5eed5eed5eed}, s++));
   frames.push_back(EncodeOne(Ack{41}, s++));
-  frames.push_back(EncodeOne(SwitchoverRequest{9, 600}, s++));
+  frames.push_back(
+      EncodeOne(SwitchoverRequest{9, 600, (uint64_t{1700000000123} << 16) | 7, true}, s++));
   frames.push_back(EncodeOne(SwitchoverResponse{9, false, SwitchoverRefusal::kNotInSync}, s++));
-  frames.push_back(EncodeOne(SyncRequest{SyncKind::kReconcile, 700}, s++));
+  frames.push_back(
+      EncodeOne(SyncRequest{SyncKind::kReconcile, 700, ReconcileReason::kInterruptedBulk}, s++));
   frames.push_back(EncodeOne(SyncResponse{SyncKind::kReconcile, true, 700}, s++));
   frames.push_back(EncodeOne(Goodbye{GoodbyeReason::kShutdown, "node shutting down"}, s++));
   return frames;

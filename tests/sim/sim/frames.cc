@@ -95,7 +95,8 @@ std::string DescribeFrame(const Frame& frame) {
   switch (frame.type) {
     case wire::MsgType::kHello:
       if (auto m = wire::DecodeHello(p); m.ok()) {
-        what = fmt::format(" {} prio {} gvn {}", RoleByte(m->role), m->priority, m->gvn);
+        what = fmt::format(" {} prio {} gvn {} active {}ms hlc {}", RoleByte(m->role), m->priority,
+                           m->gvn, m->active_ms, m->hlc);
       }
       break;
     case wire::MsgType::kHeartbeat:
@@ -110,12 +111,30 @@ std::string DescribeFrame(const Frame& frame) {
       break;
     case wire::MsgType::kBulkBegin:
       if (auto m = wire::DecodeBulkBegin(p); m.ok()) {
-        what = fmt::format(" gvn {} total {}", m->gvn, m->total);
+        what = fmt::format(" {} gvn {} total {}", Kind(m->kind), m->gvn, m->total);
       }
       break;
     case wire::MsgType::kRecordEof:
       if (auto m = wire::DecodeRecordEof(p); m.ok()) {
-        what = fmt::format(" gvn {} sent {}", m->gvn, m->sent);
+        what = fmt::format(" {} gvn {} sent {} digest {:016x}", Kind(m->kind), m->gvn, m->sent,
+                           m->digest);
+      }
+      break;
+    case wire::MsgType::kSwitchoverRequest:
+      if (auto m = wire::DecodeSwitchoverRequest(p); m.ok()) {
+        what = fmt::format(" gvn {} hlc {}{}", m->gvn, m->hlc, m->reconcile ? " reconcile" : "");
+      }
+      break;
+    case wire::MsgType::kSyncRequest:
+      if (auto m = wire::DecodeSyncRequest(p); m.ok()) {
+        static constexpr std::array<std::string_view, 3> kReasons = {
+            "interrupted bulk", "split-brain", "interrupted reconciliation"};
+        what = fmt::format(" gvn {} reason {}", m->gvn, kReasons[static_cast<size_t>(m->reason)]);
+      }
+      break;
+    case wire::MsgType::kSyncResponse:
+      if (auto m = wire::DecodeSyncResponse(p); m.ok()) {
+        what = fmt::format(" {} gvn {}", m->accepted ? "accepted" : "refused", m->gvn);
       }
       break;
     case wire::MsgType::kAck:

@@ -1,7 +1,11 @@
 #include "sim/invariants.h"
 
+#include <algorithm>
+
 #include "fmt/format.h"
 #include "sim/world.h"
+#include "wire/messages.h"
+#include "wire/record_batch.h"
 
 namespace hasync::sim {
 namespace {
@@ -13,18 +17,19 @@ uint64_t TablesRecords(const store::Store& store) {
 }
 
 std::string Show(const core::NodeStatus& st) {
-  return fmt::format("{} {} sync {} gvn {} records {} peer{} {}{}", NodeName(st.node_id - 1),
+  return fmt::format("{} {} sync {} gvn {} records {}{} peer{} {}{}", NodeName(st.node_id - 1),
                      RoleName(st.role), SyncStateName(st.sync), st.gvn, st.records,
+                     st.postponed != 0 ? fmt::format(" postponed {}", st.postponed) : "",
                      st.peer.connected ? "" : " not connected", RoleName(st.peer.role),
                      st.peer.in_sync ? " in sync" : "");
 }
 
 }  // namespace
 
-std::string CheckStatus(const core::NodeStatus& st, uint64_t tables_records, bool endpoint_open) {
-  if (st.records != tables_records) {
+std::string CheckStatus(const core::NodeStatus& st, const StatusContext& context) {
+  if (st.records != context.tables_records) {
     return fmt::format("status reports {} records but its tables hold {}", st.records,
-                       tables_records);
+                       context.tables_records);
   }
   if (st.sync == SyncState::kBulkSending && st.role != Role::kActive) {
     return fmt::format("sending a bulk sync while {}", RoleName(st.role));
@@ -32,7 +37,19 @@ std::string CheckStatus(const core::NodeStatus& st, uint64_t tables_records, boo
   if (st.sync == SyncState::kBulkReceiving && st.role != Role::kStandby) {
     return fmt::format("receiving a bulk sync while {}", RoleName(st.role));
   }
-  if (st.peer.connected && !endpoint_open) {
+  if (st.sync == SyncState::kReconciling && st.role == Role::kInit) {
+    return "reconciling before it has a role";
+  }
+  if (st.postponed != 0 && (st.role != Role::kActive ||
+                            (st.sync != SyncState::kReconciling && !context.switchover_pending))) {
+    return fmt::format("holds {} postponed writes while {} and {}", st.postponed, RoleName(st.role),
+                       SyncStateName(st.sync));
+  }
+  if (st.postponed > context.max_postponed) {
+    return fmt::format("holds {} postponed writes, over max_postponed_writes {}", st.postponed,
+                       context.max_postponed);
+  }
+  if (st.peer.connected && !context.endpoint_open) {
     return "reports its peer connected on a channel that was closed";
   }
   return {};
@@ -40,13 +57,28 @@ std::string CheckStatus(const core::NodeStatus& st, uint64_t tables_records, boo
 
 void Invariants::AfterStep() {
   Network& net = w_->network();
-  Statuses st{};
+  Statuses& st = statuses_;
   for (int slot : {0, 1}) {
     if (!w_->running(slot)) continue;
     const core::Node& node = w_->node(slot);
-    st[slot] = node.status();
-    std::string error = CheckStatus(st[slot], TablesRecords(node.store()), net.open(slot));
+    if (touched_[slot]) st[slot] = node.status();
+    touched_[slot] = false;
+    const StatusContext context{TablesRecords(node.store()), net.open(slot),
+                                w_->setup().nodes[slot].max_postponed_writes,
+                                w_->switchover_pending(slot)};
+    std::string error = CheckStatus(st[slot], context);
     if (!error.empty()) return w_->Fail("status_consistent", Show(st[slot]) + ": " + error);
+    if (st[slot].postponed > w_->workload().postponed(slot)) {
+      return w_->Fail(
+          "postponed_served",
+          fmt::format("{} reports {} postponed writes, but its clients wait for {}", NodeName(slot),
+                      st[slot].postponed, w_->workload().postponed(slot)));
+    }
+    if (st[slot].hlc < hlc_[slot]) {
+      return w_->Fail("hlc", fmt::format("{}'s hlc went back from {} to {}", NodeName(slot),
+                                         hlc_[slot], st[slot].hlc));
+    }
+    hlc_[slot] = st[slot].hlc;
   }
   CheckSingleActive(st);
   if (w_->failed()) return;
@@ -98,11 +130,12 @@ void Invariants::CheckQuiescent(const Statuses& st) {
   if (!a.peer.in_sync || a.sync != SyncState::kIdle || s.sync != SyncState::kIdle) return;
   const bool full = quiet_ && !converged_;
   if (a.digest == s.digest && a.records == s.records && !full) return;
-  const Snapshot sa = TakeSnapshot(w_->node(active).store());
-  const Snapshot ss = TakeSnapshot(w_->node(standby).store());
-  std::string diff = DiffSnapshots(sa, NodeName(active), ss, NodeName(standby));
-  if (diff.empty() && a.digest != s.digest) diff = "equal records but different digests";
-  if (!diff.empty()) {
+  const store::Store& sa = w_->node(active).store();
+  const store::Store& ss = w_->node(standby).store();
+  if (!SameRecords(sa, ss) || a.digest != s.digest) {
+    std::string diff =
+        DiffSnapshots(TakeSnapshot(sa), NodeName(active), TakeSnapshot(ss), NodeName(standby));
+    if (diff.empty()) diff = "equal records but different digests";
     return w_->Fail("quiet_equal",
                     fmt::format("quiescent and in sync, but {} ({}; {})", diff, Show(a), Show(s)));
   }
@@ -110,8 +143,19 @@ void Invariants::CheckQuiescent(const Statuses& st) {
     std::string lost = w_->history().Check(slot, w_->node(slot).store());
     if (!lost.empty()) return w_->Fail("acked_survives_crash", lost);
   }
+  CheckNoLostWrite();
+  if (w_->failed()) return;
   converged_ = true;
-  w_->trace()(w_->now(), "check", "converged: {} records equal on both nodes", sa.size());
+  w_->trace()(w_->now(), "check", "converged: {} records equal on both nodes", sa.records());
+}
+
+void Invariants::CheckNoLostWrite() {
+  const std::array<uint64_t, 2> lives = {w_->running(0) ? w_->incarnation(0) : 0,
+                                         w_->running(1) ? w_->incarnation(1) : 0};
+  for (int slot : {0, 1}) {
+    std::string lost = w_->history().Lost(w_->node(slot).store(), NodeName(slot), lives);
+    if (!lost.empty()) return w_->Fail("no_lost_write", lost);
+  }
 }
 
 void Invariants::AfterCrash(int slot) {
@@ -125,10 +169,56 @@ void Invariants::AfterCrash(int slot) {
 }
 
 void Invariants::FrameSent(int from, const Frame& frame, uint64_t end) {
-  if (frame.type != wire::MsgType::kBulkBegin && frame.type != wire::MsgType::kRecordEof) return;
-  Mark mark{w_->network().conn(), end, frame.type, w_->incarnation(from), {}};
-  if (frame.type == wire::MsgType::kRecordEof) mark.sender = TakeSnapshot(w_->node(from).store());
-  marks_[from].push_back(std::move(mark));
+  std::deque<Mark>& marks = marks_[from];
+  auto open = std::find_if(marks.begin(), marks.end(), [](const Mark& m) { return m.open; });
+  if (open != marks.end()) {
+    Mark& eof = *open;
+    if (frame.type == wire::MsgType::kRecords) {
+      auto batch = wire::DecodeRecordBatch(frame.payload(), wire::BatchLimits{});
+      if (!batch.ok() || batch->kind() != wire::SyncKind::kIncremental) {
+        eof.inexact = true;
+      } else {
+        const std::string table(batch->table());
+        batch->ForEach([&](const wire::RecordEntry& e) {
+          std::optional<std::string> value;
+          if (e.op == wire::RecordOp::kUpsert) value = std::string(e.value);
+          eof.after.emplace_back(std::make_pair(table, std::string(e.key)), std::move(value));
+        });
+      }
+    } else if (frame.type == wire::MsgType::kBulkBegin || frame.type == wire::MsgType::kRecordEof) {
+      eof.inexact = true;
+    }
+  }
+  bool reconcile = false;
+  if (frame.type == wire::MsgType::kBulkBegin) {
+    auto m = wire::DecodeBulkBegin(frame.payload());
+    reconcile = m.ok() && m->kind == wire::SyncKind::kReconcile;
+  } else if (frame.type == wire::MsgType::kRecordEof) {
+    auto m = wire::DecodeRecordEof(frame.payload());
+    reconcile = m.ok() && m->kind == wire::SyncKind::kReconcile;
+  } else {
+    return;
+  }
+  Mark mark;
+  mark.conn = w_->network().conn();
+  mark.end = end;
+  mark.type = frame.type;
+  mark.reconcile = reconcile;
+  mark.incarnation = w_->incarnation(from);
+  mark.open = frame.type == wire::MsgType::kRecordEof && !reconcile;
+  marks.push_back(std::move(mark));
+}
+
+void Invariants::CallDone(int slot, bool overflowed) {
+  for (Mark& mark : marks_[slot]) {
+    if (!mark.open) continue;
+    mark.open = false;
+    mark.inexact = mark.inexact || overflowed;
+    const store::Store& store = w_->node(slot).store();
+    mark.sender_digest = store.digest();
+    mark.sender_records = store.records();
+    if (!mark.after.empty() && !mark.inexact) mark.sender = TakeSnapshot(store);
+  }
 }
 
 void Invariants::Delivered(int to) {
@@ -145,40 +235,71 @@ void Invariants::Delivered(int to) {
     const Mark mark = std::move(marks.front());
     marks.pop_front();
     if (mark.type == wire::MsgType::kBulkBegin) {
+      // A reconciliation's records are merged into the receiver: it loses nothing it holds.
+      if (mark.reconcile) continue;
       // The sender's store is what it sends, unless it has died since (a kill -9 still
       // delivers what it wrote).
-      if (w_->running(from) && w_->incarnation(from) == mark.incarnation && !isolated_[from]) {
+      if (w_->running(from) && w_->incarnation(from) == mark.incarnation) {
         std::string lost = w_->history().Discards(to, from, w_->node(from).store());
-        if (!lost.empty()) {
-          return w_->Fail("acked_survives_crash",
-                          lost + " (no partition or delay spike hid one node from the other)");
-        }
+        if (!lost.empty()) return w_->Fail("acked_survives_crash", lost);
       }
       // Possibly not processed yet; dropping a holder is always on the safe side.
       w_->history().BulkBegin(to, from);
       continue;
     }
-    // The EOF was processed if the receiver is still connected and nothing was tampered with.
-    if (!w_->running(to) || !net.open(to) || net.tampered(from) ||
-        !w_->node(to).status().peer.connected) {
+    // The EOF was processed if the receiver is still connected and nothing was tampered with,
+    // or if it closed the channel on reading it (a digest mismatch under a --break mode).
+    const bool processed = w_->running(to) && !net.tampered(from) &&
+                           ((net.open(to) && w_->node(to).status().peer.connected) ||
+                            digest_closed_[to] == net.conn());
+    if (!processed) continue;
+    if (mark.reconcile) {
+      w_->history().Reconciled(to, from);
       continue;
     }
     w_->history().BulkEnd(to, from);
-    fresh_[to] = isolated_[to] = false;
-    if (exact) CheckEof(to, from, mark.sender);
+    if (exact && !mark.inexact) CheckEof(to, from, mark);
     if (w_->failed()) return;
   }
 }
 
-void Invariants::CheckEof(int to, int from, const Snapshot& expected) {
+void Invariants::CheckEof(int to, int from, const Mark& mark) {
   const core::NodeStatus st = w_->node(to).status();
-  if (st.sync != SyncState::kIdle) {
+  if (st.sync != SyncState::kIdle && digest_closed_[to] != w_->network().conn()) {
     return w_->Fail("bulk_complete",
                     fmt::format("{} was given {}'s bulk EOF but is still {} ({})", NodeName(to),
                                 NodeName(from), SyncStateName(st.sync), Show(st)));
   }
-  std::string diff =
-      DiffSnapshots(expected, NodeName(from), TakeSnapshot(w_->node(to).store()), NodeName(to));
+  const store::Store& store = w_->node(to).store();
+  if (mark.after.empty()) {
+    // The sender's store at the end of its call is the one it sent: equal digests and sizes
+    // settle it; otherwise name the differences against what the sender holds now.
+    if (store.digest() == mark.sender_digest && store.records() == mark.sender_records) {
+      std::string lost = w_->history().Check(to, store);
+      if (!lost.empty()) w_->Fail("acked_survives_crash", "after a bulk sync: " + lost);
+      return;
+    }
+    std::string diff = w_->running(from)
+                           ? DiffSnapshots(TakeSnapshot(w_->node(from).store()), NodeName(from),
+                                           TakeSnapshot(store), NodeName(to))
+                           : "";
+    return w_->Fail("bulk_complete",
+                    fmt::format("right after the bulk EOF, {} holds {} records (digest {:016x}) "
+                                "where {} held {} (digest {:016x}) when it sent it; against what "
+                                "{} holds now: {}",
+                                NodeName(to), store.records(), store.digest(), NodeName(from),
+                                mark.sender_records, mark.sender_digest, NodeName(from), diff));
+  }
+  // What the receiver holds, with what the sender wrote after the EOF in the same call.
+  Snapshot held = TakeSnapshot(store);
+  for (const auto& [key, value] : mark.after) {
+    if (value) {
+      held[key] = *value;
+    } else {
+      held.erase(key);
+    }
+  }
+  std::string diff = DiffSnapshots(mark.sender, NodeName(from), held, NodeName(to));
   if (!diff.empty()) {
     return w_->Fail("bulk_complete",
                     fmt::format("right after the bulk EOF, {} differs from what {} held when it "
@@ -189,14 +310,9 @@ void Invariants::CheckEof(int to, int from, const Snapshot& expected) {
   if (!lost.empty()) w_->Fail("acked_survives_crash", "after a bulk sync: " + lost);
 }
 
-void Invariants::NodeStarted(int slot) {
-  fresh_[slot] = true;
-  isolated_[slot] = w_->network().partitioned() || w_->network().spiking();
-}
+void Invariants::NodeStarted(int slot) { hlc_[slot] = 0; }
 
-void Invariants::NetworkFault() {
-  for (int slot : {0, 1}) isolated_[slot] = isolated_[slot] || fresh_[slot];
-}
+void Invariants::DigestMismatch(int slot) { digest_closed_[slot] = w_->network().conn(); }
 
 void Invariants::QuietBegin() {
   quiet_ = true;

@@ -15,6 +15,25 @@ Snapshot TakeSnapshot(const store::Store& store) {
   return out;
 }
 
+bool SameRecords(const store::Store& a, const store::Store& b) {
+  if (a.records() != b.records()) return false;
+  // Equal counts, and every record of `a` is in `b` with the same value: then `b` has no more.
+  for (size_t i = 0; i < a.table_count(); ++i) {
+    const store::Table& table = a.table_at(i);
+    if (table.size() == 0) continue;
+    const store::Table* other = b.Find(table.name());
+    if (other == nullptr || other->size() != table.size()) return false;
+    bool same = true;
+    table.ForEach([&](const store::RecordView& r) {
+      if (!same) return;
+      const std::optional<store::RecordView> o = other->Get(r.key);
+      same = o && o->value == r.value;
+    });
+    if (!same) return false;
+  }
+  return true;
+}
+
 std::string ShowValue(const std::string* value) {
   if (value == nullptr) return "absent";
   constexpr size_t kShown = 12;

@@ -16,6 +16,10 @@ using Snapshot = std::map<std::pair<std::string, std::string>, std::string>;
 
 Snapshot TakeSnapshot(const store::Store& store);
 
+// Whether two stores hold the same live records, compared record by record (lookups only, no
+// copies: the quick path of a comparison whose differences DiffSnapshots then names).
+bool SameRecords(const store::Store& a, const store::Store& b);
+
 // "" if equal; otherwise the number of differing records and the first few, e.g.
 // "3 records differ: t0/k12: n1 '17:abc…' (40 B), n2 absent; ...".
 std::string DiffSnapshots(const Snapshot& a, std::string_view a_name, const Snapshot& b,

@@ -1,6 +1,7 @@
 #include "sim/tamper.h"
 
 #include <array>
+#include <vector>
 
 #include "fmt/format.h"
 #include "hasync/types.h"
@@ -10,29 +11,35 @@
 namespace hasync::sim {
 namespace {
 
-using namespace std::chrono_literals;
-
-// Leave the start-up alone, so the defect lands in a pair that is already replicating.
-constexpr core::TimePoint kNotBefore = 200ms;
-
-constexpr std::array<BreakInfo, 5> kModes = {{
+constexpr std::array<BreakInfo, 8> kModes = {{
     {BreakMode::kDropIncremental, "drop-incremental", "quiet_equal"},
     {BreakMode::kDropAcked, "drop-acked", "acked_survives_crash"},
     {BreakMode::kDropBulk, "drop-bulk", "bulk_complete"},
     {BreakMode::kMaskRoleInit, "mask-role-init", "single_active"},
     {BreakMode::kMaskRoleActive, "mask-role-active", "roles_sane"},
+    {BreakMode::kDropReconcile, "drop-reconcile", "no_lost_write"},
+    {BreakMode::kDropReconcileDeletes, "drop-reconcile-deletes", "no_lost_write"},
+    {BreakMode::kSwallowPostponed, "swallow-postponed", "postponed_served"},
 }};
 
-// The same frame (seq, kind, table) with no records in it.
-void EmptyBatch(Frame& frame, const wire::RecordBatch& batch) {
-  const std::string table(batch.table());
-  const wire::SyncKind kind = batch.kind();
+// The same frame (seq, kind, table) with only the entries `keep` accepts.
+template <typename Keep>
+uint32_t Filter(Frame& frame, const wire::RecordBatch& batch, Keep keep) {
   std::vector<uint8_t> out;
   wire::FrameWriter frames(&out);
   wire::RecordBatchWriter writer(&frames);
-  writer.Begin(frame.seq, kind, table);
+  writer.Begin(frame.seq, batch.kind(), batch.table());
+  uint32_t dropped = 0;
+  batch.ForEach([&](const wire::RecordEntry& e) {
+    if (keep(e)) {
+      writer.Add(e);
+    } else {
+      ++dropped;
+    }
+  });
   writer.Finish();
   frame.bytes = std::move(out);
+  return dropped;
 }
 
 template <typename Message>
@@ -41,6 +48,34 @@ void Reencode(Frame& frame, const Message& message) {
   wire::FrameWriter frames(&out);
   wire::Encode(frames, frame.seq, message);
   frame.bytes = std::move(out);
+}
+
+// The kind of records batch a mode tampers with.
+std::optional<wire::SyncKind> TargetKind(BreakMode mode) {
+  switch (mode) {
+    case BreakMode::kDropIncremental:
+    case BreakMode::kDropAcked:
+      return wire::SyncKind::kIncremental;
+    case BreakMode::kDropBulk:
+      return wire::SyncKind::kBulk;
+    case BreakMode::kDropReconcile:
+    case BreakMode::kDropReconcileDeletes:
+      return wire::SyncKind::kReconcile;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::string_view KindName(wire::SyncKind kind) {
+  switch (kind) {
+    case wire::SyncKind::kIncremental:
+      return "incremental";
+    case wire::SyncKind::kBulk:
+      return "bulk";
+    case wire::SyncKind::kReconcile:
+      return "reconciliation";
+  }
+  return "?";
 }
 
 }  // namespace
@@ -55,44 +90,61 @@ std::optional<BreakMode> ParseBreakMode(std::string_view name) {
   return std::nullopt;
 }
 
-std::string Tamper::Rewrite(int from, core::TimePoint now, Frame& frame) {
-  if (mode_ == BreakMode::kNone) return {};
-  if (mode_ == BreakMode::kMaskRoleInit || mode_ == BreakMode::kMaskRoleActive) {
-    if (from != 1) return {};
-    const Role lie = mode_ == BreakMode::kMaskRoleInit ? Role::kInit : Role::kActive;
-    if (frame.type == wire::MsgType::kHello) {
-      auto hello = wire::DecodeHello(frame.payload());
-      if (!hello.ok() || hello->role == static_cast<uint8_t>(lie)) return {};
-      wire::Hello m = hello.value();
-      m.role = static_cast<uint8_t>(lie);
-      Reencode(frame, m);
-    } else if (frame.type == wire::MsgType::kHeartbeat) {
-      auto beat = wire::DecodeHeartbeat(frame.payload());
-      if (!beat.ok() || beat->role == static_cast<uint8_t>(lie)) return {};
-      wire::Heartbeat m = beat.value();
-      m.role = static_cast<uint8_t>(lie);
-      Reencode(frame, m);
-    } else {
-      return {};
-    }
-    return fmt::format("break: role in {} #{} rewritten to {}", MsgName(frame.type), frame.seq,
-                       RoleName(lie));
+std::string Tamper::RewriteRole(int from, Frame& frame) {
+  if (from != 1) return {};
+  const Role lie = mode_ == BreakMode::kMaskRoleInit ? Role::kInit : Role::kActive;
+  if (frame.type == wire::MsgType::kHello) {
+    auto hello = wire::DecodeHello(frame.payload());
+    if (!hello.ok() || hello->role == static_cast<uint8_t>(lie)) return {};
+    wire::Hello m = hello.value();
+    m.role = static_cast<uint8_t>(lie);
+    Reencode(frame, m);
+  } else if (frame.type == wire::MsgType::kHeartbeat) {
+    auto beat = wire::DecodeHeartbeat(frame.payload());
+    if (!beat.ok() || beat->role == static_cast<uint8_t>(lie)) return {};
+    wire::Heartbeat m = beat.value();
+    m.role = static_cast<uint8_t>(lie);
+    Reencode(frame, m);
+  } else {
+    return {};
   }
-  if (frame.type != wire::MsgType::kRecords || now < kNotBefore) return {};
-  if (done_) return {};
+  return fmt::format("break: role in {} #{} rewritten to {}", MsgName(frame.type), frame.seq,
+                     RoleName(lie));
+}
+
+std::string Tamper::Rewrite(int from, core::TimePoint now, Frame& frame) {
+  if (mode_ == BreakMode::kMaskRoleInit || mode_ == BreakMode::kMaskRoleActive) {
+    return RewriteRole(from, frame);
+  }
+  const std::optional<wire::SyncKind> target = TargetKind(mode_);
+  if (!target || done_ || frame.type != wire::MsgType::kRecords || now < kBreakNotBefore) {
+    return {};
+  }
   auto batch = wire::DecodeRecordBatch(frame.payload(), wire::BatchLimits{});
-  if (!batch.ok() || batch->count() == 0) return {};
-  const bool bulk = batch->kind() == wire::SyncKind::kBulk;
-  if (bulk != (mode_ == BreakMode::kDropBulk)) return {};
-  const uint32_t count = batch->count();
-  EmptyBatch(frame, batch.value());
+  if (!batch.ok() || batch->count() == 0 || batch->kind() != *target) return {};
+  if (mode_ == BreakMode::kDropReconcile && lacks_) {
+    bool matters = false;
+    batch->ForEach([&](const wire::RecordEntry& e) {
+      matters = matters || (e.op == wire::RecordOp::kUpsert && lacks_(from, batch->table(), e));
+    });
+    if (!matters) return {};
+  }
+  uint32_t dropped = 0;
+  if (mode_ == BreakMode::kDropReconcileDeletes) {
+    dropped = Filter(frame, batch.value(),
+                     [](const wire::RecordEntry& e) { return e.op != wire::RecordOp::kDelete; });
+    if (dropped == 0) return {};
+  } else {
+    dropped = Filter(frame, batch.value(), [](const wire::RecordEntry&) { return false; });
+  }
+  records_tampered_ = true;
   if (mode_ == BreakMode::kDropAcked) {
     if (dropping_since_ == core::kNever) dropping_since_ = now;
-  } else {
+  } else if (mode_ != BreakMode::kDropReconcileDeletes) {
     done_ = true;
   }
-  return fmt::format("break: dropped the {} records of {} batch #{}", count,
-                     bulk ? "bulk" : "incremental", frame.seq);
+  return fmt::format("break: dropped {} of the {} records of {} batch #{}", dropped, batch->count(),
+                     KindName(*target), frame.seq);
 }
 
 }  // namespace hasync::sim

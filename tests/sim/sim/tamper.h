@@ -1,12 +1,16 @@
-// Tamper: the --break developer modes, which plant a known defect in the simulated network so
-// that an invariant can be shown to catch it ("an invariant that cannot fail is a defect").
+// Tamper: the --break developer modes, which plant a known defect in the simulated network (or,
+// for one mode, in what the driver passes on from the core) so that an invariant can be shown
+// to catch it ("an invariant that cannot fail is a defect").
 //
-// Each mode rewrites frames a node sends, re-encoded with a valid checksum and sequence number,
-// so the receiving core cannot notice the tampering and only the invariants can. The core itself
-// is never modified. `--break help` lists the modes and the invariant each one demonstrates.
+// The network modes rewrite frames a node sends, re-encoded with a valid checksum and sequence
+// number, so the receiving core cannot notice the tampering from the frame and only the
+// invariants (or the core's own digest comparison, see World::DigestMismatch) can. The core
+// itself is never modified. `--break help` lists the modes and the invariant each one
+// demonstrates.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -14,8 +18,12 @@
 
 #include "core/effects.h"
 #include "sim/frames.h"
+#include "wire/record_batch.h"
 
 namespace hasync::sim {
+
+// Leave the start-up alone, so the defect lands in a pair that is already replicating.
+inline constexpr core::TimePoint kBreakNotBefore = std::chrono::milliseconds(200);
 
 enum class BreakMode : uint8_t {
   kNone,
@@ -25,6 +33,10 @@ enum class BreakMode : uint8_t {
   kDropBulk,         // empties one bulk sync batch
   kMaskRoleInit,     // node 2 claims role init in every hello and heartbeat
   kMaskRoleActive,   // node 2 claims role active in every hello and heartbeat
+  kDropReconcile,    // empties one reconciliation batch that brings its receiver a record it
+                     // lacks (or holds ranked lower)
+  kDropReconcileDeletes,  // strips the deletes from every reconciliation batch
+  kSwallowPostponed,      // the driver drops the completion of one postponed write
 };
 
 struct BreakInfo {
@@ -37,7 +49,11 @@ std::optional<BreakMode> ParseBreakMode(std::string_view name);
 
 class Tamper {
  public:
-  explicit Tamper(BreakMode mode) : mode_(mode) {}
+  // Whether the peer of node `from` lacks the record `entry` of `table` (or holds it ranked
+  // lower): kDropReconcile drops only a batch that matters.
+  using Lacks = std::function<bool(int from, std::string_view table, const wire::RecordEntry&)>;
+
+  explicit Tamper(BreakMode mode, Lacks lacks = {}) : mode_(mode), lacks_(std::move(lacks)) {}
   BreakMode mode() const { return mode_; }
 
   // Rewrites `frame`, sent by node slot `from` at `now`, as the mode asks. Returns a note for
@@ -46,10 +62,16 @@ class Tamper {
 
   // kDropAcked: since when incremental batches are being dropped (kNever before the first).
   core::TimePoint dropping_since() const { return dropping_since_; }
+  // Some records batch has been rewritten: the stores may legitimately differ after a sync.
+  bool records_tampered() const { return records_tampered_; }
 
  private:
+  std::string RewriteRole(int from, Frame& frame);
+
   BreakMode mode_;
+  Lacks lacks_;
   bool done_ = false;
+  bool records_tampered_ = false;
   core::TimePoint dropping_since_ = core::kNever;
 };
 

@@ -19,7 +19,10 @@ World::World(const SimOptions& options)
       rng_(options.seed),
       trace_(options.trace),
       setup_(MakeSetup(rng_)),
-      tamper_(options.brk),
+      tamper_(options.brk,
+              [this](int from, std::string_view table, const wire::RecordEntry& e) {
+                return ReceiverLacks(1 - from, table, e);
+              }),
       network_(setup_.net, &rng_, &queue_, this, &tamper_, &trace_),
       workload_(this),
       invariants_(this),
@@ -47,6 +50,7 @@ SimResult World::Run() {
       Crash(slot, CrashKind::kKill);
     }
     if (!failure_) invariants_.AfterStep();
+    if (!options_.watch.empty()) Watch();
     same_instant = now() == last ? same_instant + 1 : 0;
     last = now();
     if (same_instant > kMaxStepsAtOneInstant) {
@@ -55,19 +59,60 @@ SimResult World::Run() {
   }
   result.faults = faults_.count();
   result.writes = workload_.writes();
+  result.split_brains = split_brains_;
+  result.reconciliations = reconciliations_;
+  result.postponed = workload_.postponed_total();
+  result.chased = faults_.chased();
   result.end = now();
   result.failure = failure_;
   return result;
+}
+
+void World::Watch() {
+  const std::string_view watch = options_.watch;
+  const size_t slash = watch.find('/');
+  if (slash == std::string_view::npos) return;
+  for (int slot : {0, 1}) {
+    std::string now_held = "down";
+    if (running(slot)) {
+      const store::Table* table = node(slot).store().Find(watch.substr(0, slash));
+      const std::optional<store::RecordView> r =
+          table != nullptr ? table->Lookup(watch.substr(slash + 1)) : std::nullopt;
+      if (!r) {
+        now_held = "absent";
+      } else if (r->tombstone) {
+        now_held = fmt::format("tombstone rvn {} rank {}", r->rvn, ShowRank({r->stamp, r->origin}));
+      } else {
+        const std::string value(r->value);
+        now_held = fmt::format("{} rvn {} rank {}", ShowValue(&value), r->rvn,
+                               ShowRank({r->stamp, r->origin}));
+      }
+    }
+    if (now_held == watched_[slot]) continue;
+    watched_[slot] = now_held;
+    trace_(now(), NodeName(slot), "WATCH {}: {}", watch, now_held);
+  }
 }
 
 void World::Start(int slot) {
   Slot& s = slots_[slot];
   s.node = std::make_unique<core::Node>(setup_.nodes[slot]);
   ++s.incarnation;
-  trace_(now(), NodeName(slot), "start (incarnation {}, empty store)", s.incarnation);
+  s.started = now();
+  const uint64_t wall_ms = setup_.wall_ms(slot, now());
+  trace_(now(), NodeName(slot), "start (incarnation {}, empty store, wall clock {} ms)",
+         s.incarnation, wall_ms);
   invariants_.NodeStarted(slot);
-  Call(slot, [&](core::Node& n) { n.Start(now()); });
+  Call(slot, [&](core::Node& n) { n.Start(now(), wall_ms); });
   network_.NodeStarted(slot);
+}
+
+bool World::ReceiverLacks(int slot, std::string_view table, const wire::RecordEntry& e) const {
+  if (!running(slot)) return false;
+  const store::Table* t = slots_[slot].node->store().Find(table);
+  if (t == nullptr) return true;
+  const std::optional<store::RecordView> r = t->Lookup(e.key);
+  return !r || Rank{r->stamp, r->origin} < Rank{e.stamp, e.origin};
 }
 
 void World::Crash(int slot, CrashKind kind) {
@@ -78,6 +123,7 @@ void World::Crash(int slot, CrashKind kind) {
   if (kind == CrashKind::kStop) Call(slot, [&](core::Node& n) { n.Shutdown(now()); });
   Slot& s = slots_[slot];
   s.node.reset();
+  switchover_pending_[slot] = false;
   ++s.incarnation;  // pending timers of the dead node are ignored
   network_.NodeStopped(slot, kind != CrashKind::kPowerLoss);
   workload_.NodeLost(slot);
@@ -104,29 +150,69 @@ void World::Drain(int slot) {
     queue_.At(t.deadline,
               [this, slot, inc = s.incarnation, id = t.id, gen] { FireTimer(slot, inc, id, gen); });
   }
+  for (core::Event& e : fx.events) OnEvent(slot, e);
+}
+
+void World::OnEvent(int slot, core::Event& e) {
   const std::string_view who = NodeName(slot);
-  for (core::Event& e : fx.events) {
-    if (auto* r = std::get_if<core::RoleChanged>(&e)) {
-      trace_(now(), who, "ROLE {} -> {}: {}", RoleName(r->from), RoleName(r->to), r->reason);
-      invariants_.RoleChanged();
-    } else if (auto* c = std::get_if<core::WriteCompleted>(&e)) {
-      if (trace_.on()) {
-        trace_(now(), who, "write tok={} completed: {}", c->token, c->status.ToString());
-      }
-      auto issued = workload_.Completed(slot, c->token, c->status);
-      if (issued && tamper_.mode() == BreakMode::kDropAcked &&
-          *issued >= tamper_.dropping_since()) {
-        break_crash_ = slot;
-      }
-    } else if (auto* so = std::get_if<core::SwitchoverCompleted>(&e)) {
-      trace_(now(), who, "switchover completed: {}", so->status.ToString());
-    } else if (auto* close = std::get_if<core::CloseChannel>(&e)) {
-      trace_(now(), who, "closes the channel: {}", close->reason);
-      network_.Close(slot);
-    } else if (auto* log = std::get_if<core::LogLine>(&e)) {
-      trace_(now(), who, "log: {}", log->text);
+  if (auto* r = std::get_if<core::RoleChanged>(&e)) {
+    trace_(now(), who, "ROLE {} -> {}: {}", RoleName(r->from), RoleName(r->to), r->reason);
+    invariants_.RoleChanged();
+  } else if (auto* c = std::get_if<core::WriteCompleted>(&e)) {
+    if (trace_.on()) {
+      trace_(now(), who, "write tok={} completed: {}{}", c->token, c->status.ToString(),
+             c->stamp != 0 ? " stamp " + ShowRank({c->stamp, setup_.nodes[slot].node_id}) : "");
+    }
+    if (tamper_.mode() == BreakMode::kSwallowPostponed && !swallowed_ && now() >= kBreakNotBefore &&
+        workload_.IsPostponed(c->token)) {
+      swallowed_ = true;
+      trace_(now(), "break", "swallowed the completion of {}'s postponed write tok={}", who,
+             c->token);
+      return;
+    }
+    auto issued = workload_.Completed(slot, *c);
+    if (issued && tamper_.mode() == BreakMode::kDropAcked && *issued >= tamper_.dropping_since()) {
+      break_crash_ = slot;
+    }
+  } else if (auto* so = std::get_if<core::SwitchoverCompleted>(&e)) {
+    trace_(now(), who, "switchover completed: {}", so->status.ToString());
+    switchover_pending_[slot] = false;
+  } else if (auto* close = std::get_if<core::CloseChannel>(&e)) {
+    trace_(now(), who, "closes the channel: {}", close->reason);
+    if (close->cause == core::CloseCause::kDigestMismatch) DigestMismatch(slot, close->reason);
+    network_.Close(slot);
+  } else if (auto* log = std::get_if<core::LogLine>(&e)) {
+    trace_(now(), who, "log: {}", log->text);
+    if (log->text.find("digest mismatch") != std::string::npos) DigestMismatch(slot, log->text);
+  } else if (auto* sb = std::get_if<core::SplitBrainDetected>(&e)) {
+    ++split_brains_;
+    trace_(now(), who, "SPLIT-BRAIN detected with n{}: {}", sb->peer,
+           sb->keeps_active ? "keeps the active role" : "yields");
+  } else if (auto* rc = std::get_if<core::ReconcileCompleted>(&e)) {
+    if (!rc->sender) ++reconciliations_;
+    if (trace_.on()) {
+      const core::MergeCounts& m = rc->merged;
+      trace_(now(), who,
+             "RECONCILED{}: {} (sent {}; received {}, inserted {}, replaced {}, deleted {}, kept "
+             "{}, written {}, swept {}){}",
+             rc->split_brain ? " a split-brain" : "", rc->sender ? "sender" : "receiver", rc->sent,
+             m.received, m.inserted, m.replaced, m.deleted, m.kept, m.written, m.swept,
+             rc->bulk_back ? ", bulk sync back" : "");
     }
   }
+}
+
+// Two stores that a finished sync should have made equal were not: never in a correct pair. A
+// --break mode that rewrote records is what the core is right to notice; there the invariant the
+// mode aims at must catch the damage instead.
+void World::DigestMismatch(int slot, std::string_view what) {
+  if (tamper_.records_tampered()) {
+    trace_(now(), "break", "{} noticed the tampered records: {}", NodeName(slot), what);
+    invariants_.DigestMismatch(slot);
+    return;
+  }
+  Fail("sync_digest",
+       fmt::format("{} found the stores differ after a sync: {}", NodeName(slot), what));
 }
 
 void World::FireTimer(int slot, uint64_t incarnation, core::TimerId id, uint64_t gen) {
@@ -159,6 +245,7 @@ void World::Bytes(int slot, std::span<const uint8_t> bytes) {
 void World::FrameSent(int from, const Frame& frame, uint64_t end) {
   if (trace_.on()) trace_(now(), NodeName(from), "> {}", DescribeFrame(frame));
   invariants_.FrameSent(from, frame, end);
+  faults_.FrameSent(from, frame);
 }
 
 void World::BadStream(int from, std::string_view error) {

@@ -5,7 +5,8 @@
 // node, then Flush() at the end of the turn, and carries out the effects after every call (bytes
 // into the pipe, timers armed or cancelled, CloseChannel, events). Timers fire at their deadline;
 // re-arming replaces, kNever cancels. A crash destroys the Node (kill -9 or power loss) and a
-// restart builds a fresh one with an empty store and the same configuration.
+// restart builds a fresh one with an empty store and the same configuration. Each node has its
+// own wall clock (virtual time plus the setup's skew), which it is given at every start.
 //
 // Everything that happens is an event in (time, sequence) order and every random choice comes
 // from the one Rng in that order, so a seed replays exactly: same steps, same trace.
@@ -38,6 +39,9 @@ struct SimOptions {
   uint64_t seed = 1;
   std::ostream* trace = nullptr;  // every event, when set
   BreakMode brk = BreakMode::kNone;
+  // "table/key": trace that record on both nodes (value, RVN, rank, tombstone) whenever it
+  // changes, to follow one key through a failing seed.
+  std::string watch;
 };
 
 struct Failure {
@@ -51,6 +55,11 @@ struct SimResult {
   uint64_t steps = 0;
   uint64_t faults = 0;
   uint64_t writes = 0;
+  // How much of the reconciliation machinery the seed exercised.
+  uint64_t split_brains = 0;     // SplitBrainDetected events (each node reports its own)
+  uint64_t reconciliations = 0;  // ReconcileCompleted on the receiving (active) side
+  uint64_t postponed = 0;        // writes the active postponed
+  uint64_t chased = 0;           // faults aimed at a sync phase (faults.h)
   TimePoint end{0};
   std::optional<Failure> failure;
 };
@@ -80,6 +89,10 @@ class World final : private LinkEvents {
   bool running(int slot) const { return slots_[slot].node != nullptr; }
   // Grows at every crash and every start: names one life of a node.
   uint64_t incarnation(int slot) const { return slots_[slot].incarnation; }
+  // The running life of node `slot`, as the author of a write applied now.
+  Writer writer(int slot) const {
+    return Writer{slot, slots_[slot].incarnation, slots_[slot].started, now()};
+  }
   core::Node& node(int slot) { return *slots_[slot].node; }
   void At(TimePoint at, std::function<void()> fn) { queue_.At(at, std::move(fn)); }
 
@@ -88,11 +101,19 @@ class World final : private LinkEvents {
   template <typename Fn>
   void Call(int slot, Fn&& fn) {
     core::Node& n = node(slot);
+    invariants_.Touched(slot);
+    const uint64_t resyncs = n.counters().resyncs;
     fn(n);
     Drain(slot);
     n.Flush(now());
     Drain(slot);
+    invariants_.CallDone(slot, n.counters().resyncs != resyncs);
   }
+
+  // The fault schedule asked node `slot` for a switchover, which it accepted; until the node
+  // reports the outcome (SwitchoverCompleted) or dies, it is pending.
+  void SwitchoverAsked(int slot) { switchover_pending_[slot] = true; }
+  bool switchover_pending(int slot) const { return switchover_pending_[slot]; }
 
   void Start(int slot);
   void Crash(int slot, CrashKind kind);
@@ -104,10 +125,16 @@ class World final : private LinkEvents {
   struct Slot {
     std::unique_ptr<core::Node> node;
     uint64_t incarnation = 0;
+    TimePoint started{0};  // when the running life began
     std::array<uint64_t, core::kTimerCount> timer_gen{};
   };
 
   void Drain(int slot);
+  void Watch();
+  // --break drop-reconcile: whether node `slot` lacks `e` of `table` or holds it ranked lower.
+  bool ReceiverLacks(int slot, std::string_view table, const wire::RecordEntry& e) const;
+  void OnEvent(int slot, core::Event& e);
+  void DigestMismatch(int slot, std::string_view what);
   void FireTimer(int slot, uint64_t incarnation, core::TimerId id, uint64_t gen);
 
   // LinkEvents.
@@ -133,6 +160,11 @@ class World final : private LinkEvents {
   std::optional<Failure> failure_;
   bool idle_step_ = false;          // the event was a stale timer: nothing to check
   std::optional<int> break_crash_;  // --break drop-acked: crash this node after the step
+  std::array<bool, 2> switchover_pending_{};
+  std::array<std::string, 2> watched_;  // --watch: the record as last traced, per node
+  bool swallowed_ = false;              // --break swallow-postponed: a completion was dropped
+  uint64_t split_brains_ = 0;
+  uint64_t reconciliations_ = 0;
 };
 
 }  // namespace hasync::sim
