@@ -77,6 +77,7 @@ struct MergeCounts {
 // A reconciliation ended. On the active, `merged` says what it did; on the yielding standby,
 // `sent` how many records it sent. `split_brain`: it resolved a split-brain.
 struct ReconcileCompleted {
+  NodeId peer = 0;
   bool split_brain = false;
   bool sender = false;
   uint64_t sent = 0;

@@ -171,7 +171,9 @@ class Node {
   void FinishReconcileSend(TimePoint now);
   // The active's side:
   void ApplyReconcileBatch(TimePoint now, store::Table* table, const wire::RecordBatch& batch);
-  void MergeEntry(TimePoint now, store::Table* table, const wire::RecordEntry& e);
+  // `merge`: the table's merge function, or nullptr for LastWriterWins.
+  void MergeEntry(TimePoint now, store::Table* table, const MergeFunction* merge,
+                  const wire::RecordEntry& e);
   void FinishReconcileReceive(TimePoint now, const wire::RecordEof& m);
   void ConfirmInSync(TimePoint now, uint64_t gvn);
   // Reconciliation mode: this node is sending, receiving or awaiting a reconciliation.

@@ -81,6 +81,7 @@ void Node::FinishReconcileSend(TimePoint now) {
                                    peer_.node_id, ReasonName(recon_.reason), bulk_.sent,
                                    split_brain ? "; split-brain resolved" : ""));
   ReconcileCompleted done;
+  done.peer = peer_.node_id;
   done.split_brain = split_brain;
   done.sender = true;
   done.sent = bulk_.sent;
@@ -110,12 +111,15 @@ void Node::OnSyncRequest(TimePoint now, const wire::SyncRequest& m) {
 }
 
 void Node::ApplyReconcileBatch(TimePoint now, store::Table* table, const wire::RecordBatch& batch) {
-  batch.ForEach([&](const wire::RecordEntry& e) { MergeEntry(now, table, e); });
+  auto custom = merge_functions_.find(table->name());
+  const MergeFunction* merge = custom != merge_functions_.end() ? &custom->second : nullptr;
+  batch.ForEach([&](const wire::RecordEntry& e) { MergeEntry(now, table, merge, e); });
 }
 
 // Seed 000, FIG. 6B: store a record this node lacks, merge one it holds. A delete of a key this
 // node does not hold changes nothing.
-void Node::MergeEntry(TimePoint now, store::Table* table, const wire::RecordEntry& e) {
+void Node::MergeEntry(TimePoint now, store::Table* table, const MergeFunction* merge,
+                      const wire::RecordEntry& e) {
   MergeCounts& counts = recon_.merged;
   ++counts.received;
   bool incoming_delete = e.op == wire::RecordOp::kDelete;
@@ -128,9 +132,7 @@ void Node::MergeEntry(TimePoint now, store::Table* table, const wire::RecordEntr
   }
   MergeRecord mine{local->key, local->value, local->stamp, local->origin, local->tombstone};
   MergeRecord theirs{e.key, e.value, e.stamp, e.origin, incoming_delete};
-  auto custom = merge_functions_.find(table->name());
-  MergeDecision decision = custom != merge_functions_.end() ? custom->second(mine, theirs)
-                                                            : LastWriterWins(mine, theirs);
+  MergeDecision decision = merge ? (*merge)(mine, theirs) : LastWriterWins(mine, theirs);
   switch (decision.choice) {
     case MergeChoice::kKeepLocal:
       // Touched all the same: after an interrupted bulk sync, what the reconciliation did not
@@ -193,6 +195,7 @@ void Node::FinishReconcileReceive(TimePoint now, const wire::RecordEof& m) {
                   bulk_back ? "bulk sync back follows" : "the standby already holds the same",
                   split_brain ? "; split-brain resolved" : ""));
   ReconcileCompleted done;
+  done.peer = peer_.node_id;
   done.split_brain = split_brain;
   done.merged = counts;
   done.bulk_back = bulk_back;

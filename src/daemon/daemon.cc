@@ -37,14 +37,12 @@ Status RunDaemon(const DaemonConfig& config) {
   driver.OnRoleChange([&](const core::RoleChanged& change) {
     notify.RoleChanged(change.to, config.node.node_id, change.reason);
   });
-  // The driver logs both events; the same sentence is the notify scripts' reason.
+  // The core logs both events; the driver's sentence for each is the notify scripts' reason.
   driver.OnSplitBrain([&](const core::SplitBrainDetected& e) {
     notify.SplitBrainDetected(config.node.node_id, e, net::DescribeSplitBrain(e));
   });
-  driver.OnReconcileCompleted([&](const core::ReconcileCompleted& e, NodeId peer) {
-    if (e.split_brain) {
-      notify.SplitBrainResolved(config.node.node_id, peer, e, net::DescribeReconcile(e, peer));
-    }
+  driver.OnReconcileCompleted([&](const core::ReconcileCompleted& e) {
+    if (e.split_brain) notify.SplitBrainResolved(config.node.node_id, e, net::DescribeReconcile(e));
   });
 
   ControlCommands commands(io, driver);

@@ -44,12 +44,12 @@ void NotifyRunner::SplitBrainDetected(NodeId node_id, const core::SplitBrainDete
   StartNext();
 }
 
-void NotifyRunner::SplitBrainResolved(NodeId node_id, NodeId peer,
-                                      const core::ReconcileCompleted& e, std::string_view reason) {
+void NotifyRunner::SplitBrainResolved(NodeId node_id, const core::ReconcileCompleted& e,
+                                      std::string_view reason) {
   const core::MergeCounts& m = e.merged;
   uint64_t received = e.sender ? e.sent : m.received;
   Enqueue(config_.on_split_brain,
-          {"resolved", std::to_string(peer), std::to_string(received), std::to_string(m.inserted),
+          {"resolved", std::to_string(e.peer), std::to_string(received), std::to_string(m.inserted),
            std::to_string(m.replaced), std::to_string(m.deleted), std::to_string(m.kept)},
           "split-brain-resolved");
   Enqueue(config_.on_any, {"split-brain-resolved", std::to_string(node_id), std::string(reason)},

@@ -51,7 +51,7 @@ class NotifyRunner {
   // <received> <inserted> <replaced> <deleted> <kept>"), then notify ("split-brain-resolved
   // <node-id> <reason>"). On the node that sent its records, <received> is how many it sent
   // and the merge counts are 0: the active merged them.
-  void SplitBrainResolved(NodeId node_id, NodeId peer, const core::ReconcileCompleted& e,
+  void SplitBrainResolved(NodeId node_id, const core::ReconcileCompleted& e,
                           std::string_view reason);
   size_t queued() const { return queue_.size(); }
   bool running() const { return child_ > 0; }

@@ -244,14 +244,11 @@ void NodeDriver::On(core::LogLine& e) { spdlog::log(LevelOf(e.severity), "{}", e
 
 void NodeDriver::On(core::SplitBrainDetected& e) {
   // The core logs it (and the reconciliation's counts below); no second line here.
-  if (e.peer != 0) last_peer_ = e.peer;
   for (SplitBrainCallback& callback : split_brain_callbacks_) callback(e);
 }
 
 void NodeDriver::On(core::ReconcileCompleted& e) {
-  NodeId peer = node_.status().peer.node_id;
-  if (peer == 0) peer = last_peer_;
-  for (ReconcileCallback& callback : reconcile_callbacks_) callback(e, peer);
+  for (ReconcileCallback& callback : reconcile_callbacks_) callback(e);
 }
 
 }  // namespace hasync::net

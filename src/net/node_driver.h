@@ -43,7 +43,7 @@ class NodeDriver : private PeerLink::Listener {
   using RoleCallback = std::function<void(const core::RoleChanged&)>;
   using SplitBrainCallback = std::function<void(const core::SplitBrainDetected&)>;
   // `peer`: the node it reconciled with (0 if unknown).
-  using ReconcileCallback = std::function<void(const core::ReconcileCompleted&, NodeId peer)>;
+  using ReconcileCallback = std::function<void(const core::ReconcileCompleted&)>;
 
   // `io` must outlive this object.
   NodeDriver(asio::io_context& io, Options options);
@@ -118,8 +118,7 @@ class NodeDriver : private PeerLink::Listener {
   std::vector<RoleCallback> role_callbacks_;
   std::vector<SplitBrainCallback> split_brain_callbacks_;
   std::vector<ReconcileCallback> reconcile_callbacks_;
-  NodeId last_peer_ = 0;  // the last peer seen connected, for events after the channel went
-  Lifetime lifetime_;     // last: its handlers stop before anything else goes
+  Lifetime lifetime_;  // last: its handlers stop before anything else goes
 };
 
 }  // namespace hasync::net

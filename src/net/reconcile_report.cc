@@ -26,17 +26,17 @@ std::string DescribeSplitBrain(const core::SplitBrainDetected& e) {
       peer);
 }
 
-std::string DescribeReconcile(const core::ReconcileCompleted& e, NodeId peer) {
+std::string DescribeReconcile(const core::ReconcileCompleted& e) {
   std::string what = e.split_brain ? "reconciliation completed (split-brain resolved)"
                                    : "reconciliation completed";
   if (e.sender) {
-    return fmt::format("{}: sent {} records to {}", what, e.sent, NodeName(peer));
+    return fmt::format("{}: sent {} records to {}", what, e.sent, NodeName(e.peer));
   }
   const core::MergeCounts& m = e.merged;
   return fmt::format(
       "{}: received {} records from {}: {} inserted, {} replaced, {} deleted, {} kept, {} "
       "written, {} swept; {}",
-      what, m.received, NodeName(peer), m.inserted, m.replaced, m.deleted, m.kept, m.written,
+      what, m.received, NodeName(e.peer), m.inserted, m.replaced, m.deleted, m.kept, m.written,
       m.swept,
       e.bulk_back ? "the stores differ, bulk sync back"
                   : "the stores are equal, an empty bulk sync confirms it");

@@ -16,7 +16,7 @@ std::string DescribeSplitBrain(const core::SplitBrainDetected& e);
 
 // One line with every count, e.g. "reconciliation completed (split-brain resolved): received
 // 120 records from node 2: 100 inserted, 15 replaced, 1 deleted, 4 kept, 0 written, 0 swept;
-// the stores differ, bulk sync back". `peer`: the other node, 0 if unknown.
-std::string DescribeReconcile(const core::ReconcileCompleted& e, NodeId peer);
+// the stores differ, bulk sync back". A peer id of 0 reads "the peer".
+std::string DescribeReconcile(const core::ReconcileCompleted& e);
 
 }  // namespace hasync::net

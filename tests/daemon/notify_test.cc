@@ -85,6 +85,7 @@ TEST_F(NotifyTest, SplitBrainResolvedArgumentsOnBothSides) {
   config.on_any = Recorder("any");
   NotifyRunner runner(io_, config);
   core::ReconcileCompleted active;
+  active.peer = 2;
   active.split_brain = true;
   active.merged = {.received = 120,
                    .inserted = 100,
@@ -93,12 +94,13 @@ TEST_F(NotifyTest, SplitBrainResolvedArgumentsOnBothSides) {
                    .kept = 4,
                    .written = 0,
                    .swept = 0};
-  runner.SplitBrainResolved(1, 2, active, "merged");
+  runner.SplitBrainResolved(1, active, "merged");
   core::ReconcileCompleted yielder;
+  yielder.peer = 1;
   yielder.split_brain = true;
   yielder.sender = true;
   yielder.sent = 120;
-  runner.SplitBrainResolved(2, 1, yielder, "sent");
+  runner.SplitBrainResolved(2, yielder, "sent");
   RunUntilIdle(runner);
   EXPECT_EQ(Output(),
             "split resolved 2 120 100 15 1 4\n"
@@ -113,7 +115,9 @@ TEST_F(NotifyTest, SplitBrainWithoutScriptsRunsNothing) {
   config.on_standby = Recorder("standby-script");
   NotifyRunner runner(io_, config);
   runner.SplitBrainDetected(1, core::SplitBrainDetected{2, true}, "x");
-  runner.SplitBrainResolved(1, 2, core::ReconcileCompleted{}, "y");
+  core::ReconcileCompleted resolved;
+  resolved.peer = 2;
+  runner.SplitBrainResolved(1, resolved, "y");
   EXPECT_EQ(runner.queued(), 0u);
   EXPECT_FALSE(runner.running());
 }

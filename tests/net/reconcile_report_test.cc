@@ -25,13 +25,15 @@ TEST(ReconcileReportTest, ReceiverLineHasEveryCount) {
               .written = 2,
               .swept = 3};
   e.bulk_back = true;
-  EXPECT_EQ(DescribeReconcile(e, 2),
+  e.peer = 2;
+  EXPECT_EQ(DescribeReconcile(e),
             "reconciliation completed (split-brain resolved): received 120 records from node 2: "
             "100 inserted, 15 replaced, 1 deleted, 4 kept, 2 written, 3 swept; the stores "
             "differ, bulk sync back");
   e.split_brain = false;
   e.bulk_back = false;
-  EXPECT_EQ(DescribeReconcile(e, 0),
+  e.peer = 0;
+  EXPECT_EQ(DescribeReconcile(e),
             "reconciliation completed: received 120 records from the peer: 100 inserted, 15 "
             "replaced, 1 deleted, 4 kept, 2 written, 3 swept; the stores are equal, an empty "
             "bulk sync confirms it");
@@ -41,7 +43,8 @@ TEST(ReconcileReportTest, SenderLineSaysHowManyItSent) {
   core::ReconcileCompleted e;
   e.sender = true;
   e.sent = 5000;
-  EXPECT_EQ(DescribeReconcile(e, 1), "reconciliation completed: sent 5000 records to node 1");
+  e.peer = 1;
+  EXPECT_EQ(DescribeReconcile(e), "reconciliation completed: sent 5000 records to node 1");
 }
 
 }  // namespace

@@ -70,8 +70,8 @@ TEST_F(SplitBrainTest, ReportedMergedAndAllocationsWaitForTheReconciliation) {
   std::vector<core::SplitBrainDetected> detected1, detected2;
   std::vector<core::ReconcileCompleted> done1, done2;
   node1.OnSplitBrain([&](const core::SplitBrainDetected& e) { detected1.push_back(e); });
-  node1.OnReconcileCompleted([&](const core::ReconcileCompleted& e, NodeId peer) {
-    EXPECT_EQ(peer, 2);
+  node1.OnReconcileCompleted([&](const core::ReconcileCompleted& e) {
+    EXPECT_EQ(e.peer, 2);
     done1.push_back(e);
   });
   ASSERT_TRUE(node1.Start().ok());
@@ -89,8 +89,8 @@ TEST_F(SplitBrainTest, ReportedMergedAndAllocationsWaitForTheReconciliation) {
   o2.link.listen = node2_address;
   NodeDriver node2(io_, o2);
   node2.OnSplitBrain([&](const core::SplitBrainDetected& e) { detected2.push_back(e); });
-  node2.OnReconcileCompleted([&](const core::ReconcileCompleted& e, NodeId peer) {
-    EXPECT_EQ(peer, 1);
+  node2.OnReconcileCompleted([&](const core::ReconcileCompleted& e) {
+    EXPECT_EQ(e.peer, 1);
     done2.push_back(e);
   });
   ASSERT_TRUE(node2.Start().ok());
