@@ -5,8 +5,14 @@
 // the same table and, when it takes over, carries on from the sessions it received - existing
 // flows keep their translation. Both print their role changes and a status line every second.
 //
+//   scripts/hasync-certs /tmp/st node1 node2
 //   session_table --node-id 1 --priority 200 --listen 127.0.0.1:7401 --peer 127.0.0.1:7402
+//       --cert /tmp/st/node1.crt --key /tmp/st/node1.key --ca /tmp/st/ca.crt --peer-name node2
 //   session_table --node-id 2 --priority 100 --listen 127.0.0.1:7402 --peer 127.0.0.1:7401
+//       --cert /tmp/st/node2.crt --key /tmp/st/node2.key --ca /tmp/st/ca.crt --peer-name node1
+//
+// (each command on one line; or --psk-file with a key from scripts/hasync-certs --psk, or
+// --insecure on a link no one else can reach)
 //
 // Stop the active one (Ctrl-C: graceful, or kill -9) and watch the other take over.
 //
@@ -56,6 +62,12 @@ int main(int argc, char** argv) {
   app.add_option("--peer", options.peer);
   app.add_option("--rate", rate, "new sessions per second while active");
   app.add_option("--lifetime-ms", lifetime_ms, "how long a session lives");
+  app.add_option("--cert", options.tls.certificate, "this node's certificate (PEM)");
+  app.add_option("--key", options.tls.private_key, "its private key (PEM)");
+  app.add_option("--ca", options.tls.ca, "the CA the peer's certificate must chain to");
+  app.add_option("--peer-name", options.tls.peer_name, "the name the peer's certificate carries");
+  app.add_option("--psk-file", options.tls.psk_file, "pre-shared key instead of certificates");
+  app.add_flag("--insecure", options.tls.insecure, "plain TCP: no authentication, no encryption");
   CLI11_PARSE(app, argc, argv);
   options.priority = static_cast<uint8_t>(priority);
 

@@ -8,8 +8,6 @@
 // frame limit (64 + 256 * byte); the rest is the stream.
 // Besides "no crash", it checks the reader's promises: after kNotFound it holds less than one
 // frame limit, and once failed it stays failed.
-#include <xxhash.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +15,7 @@
 #include <vector>
 
 #include "fuzz_decode.h"
+#include "reseal.h"
 #include "wire/codec.h"
 #include "wire/frame.h"
 
@@ -45,19 +44,6 @@ bool Drain(FrameReader& reader, uint32_t limit) {
   }
 }
 
-// Rewrites the checksum of every frame in `s` as far as the length fields make sense.
-void Reseal(std::vector<uint8_t>& s) {
-  using namespace hasync::wire;  // NOLINT: the constants of the frame layout
-  size_t at = 0;
-  while (s.size() - at >= kFrameOverheadBytes) {
-    uint64_t length = LoadLE<uint32_t>(s.data() + at);
-    if (length < kFrameOverheadBytes - 4 || length + 4 > s.size() - at) return;
-    size_t sum_at = at + 4 + length - kFrameTrailerBytes;
-    StoreLE<uint64_t>(s.data() + sum_at, XXH3_64bits(s.data() + at + 4, sum_at - at - 4));
-    at += 4 + length;
-  }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -65,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t max_chunk = data[0] & 0x7f;
   uint32_t limit = 64 + 256 * uint32_t{data[1]};
   std::vector<uint8_t> bytes(data + 2, data + size);
-  if ((data[0] & 0x80) != 0) Reseal(bytes);
+  if ((data[0] & 0x80) != 0) hasync::wire::fuzz::Reseal(bytes);
   std::span<const uint8_t> stream(bytes);
   FrameReader reader(limit);
   size_t at = 0;

@@ -1,7 +1,8 @@
-// Writes the seed corpora of the fuzz targets: valid frames of every type (protocol v2, every
-// value of the v2 fields), a v1 hello, a few streams and a few near-misses, as small files with
-// stable names (running it again rewrites the same files; it never deletes one, so remove seeds
-// of names no longer written by hand).
+// Writes the seed corpora of the wire fuzz targets: valid frames of every type (protocol v2,
+// every value of the v2 fields), a v1 hello, a few streams and a few near-misses, and the
+// conversations of fuzz_node (node_seeds.h), as small files with stable names (running it again
+// rewrites the same files; it never deletes one, so remove seeds of names no longer written by
+// hand).
 //
 //   fuzz_make_corpus fuzz/corpus
 #include <cstdio>
@@ -10,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "node_seeds.h"
+#include "seed_frames.h"
 #include "wire/codec.h"
 #include "wire/frame.h"
 #include "wire/messages.h"
@@ -18,40 +21,10 @@
 namespace {
 
 using namespace hasync::wire;  // NOLINT: a small program
-using Bytes = std::vector<uint8_t>;
-
-template <typename Message>
-Bytes Frame(const Message& m, uint64_t seq = 1) {
-  Bytes out;
-  FrameWriter w(&out);
-  Encode(w, seq, m);
-  return out;
-}
-
-Bytes Batch(SyncKind kind, const std::string& table, int entries, uint64_t seq = 1) {
-  Bytes out;
-  FrameWriter frames(&out);
-  RecordBatchWriter batch(&frames);
-  batch.Begin(seq, kind, table);
-  for (int i = 0; i < entries; ++i) {
-    std::string key = "10.1.0." + std::to_string(i);
-    RecordOp op = i % 4 == 3 ? RecordOp::kDelete : RecordOp::kUpsert;
-    std::string value = op == RecordOp::kDelete ? "" : std::string(8 * i % 100, 'v');
-    batch.Add(RecordEntry{op, key, value, 10u + i, 1000u + i, static_cast<uint16_t>(1 + i % 2)});
-  }
-  batch.Finish();
-  return out;
-}
-
-// A frame around any payload, for what the encoders cannot produce.
-Bytes RawFrame(MsgType type, const Bytes& payload, uint64_t seq = 1) {
-  Bytes out;
-  FrameWriter w(&out);
-  w.Begin(type, seq);
-  w.out().insert(w.out().end(), payload.begin(), payload.end());
-  w.Finish();
-  return out;
-}
+using hasync::fuzz::Batch;
+using hasync::fuzz::Bytes;
+using hasync::fuzz::Frame;
+using hasync::fuzz::RawFrame;
 
 // The payload of `frame` with byte `at` set to `value`, framed again (a valid frame whose payload
 // the decoder rejects).
@@ -153,6 +126,9 @@ int main(int argc, char** argv) {
   std::filesystem::path root = argv[1];
   std::filesystem::create_directories(root / "frame_reader");
   std::filesystem::create_directories(root / "messages");
+  std::filesystem::create_directories(root / "node");
+  for (const hasync::fuzz::NodeSeed& s : hasync::fuzz::NodeSeeds())
+    Write(root / "node" / s.name, s.input);
 
   std::vector<Sample> samples = Samples();
   for (const Sample& s : samples) {

@@ -4,7 +4,9 @@
 #   scripts/demo.sh            install packages, build the release preset, run the demo
 #   scripts/demo.sh --no-build run the demo with the binaries already in build/release
 #
-# The demo runs a pair of hasyncd on loopback: node 1 starts alone and takes 100,000 sessions;
+# The demo runs a pair of hasyncd on loopback, their sync channel on mutual TLS 1.3 (a lab CA
+# made by scripts/hasync-certs in the work dir): node 1 starts alone, refuses a client without a
+# certificate, answers hasyncctl over its TLS control port, and takes 100,000 sessions;
 # node 2 joins as standby while writes continue and is bulk synced; a planned switchover makes
 # node 2 active; node 2 is then killed with `kill -9` while an application writes with
 # `--replicated`; node 1 takes over and node 2 rejoins. Last, a split-brain: the sync link is cut
@@ -57,6 +59,10 @@ free_port() {
 }
 p1=$(free_port)
 p2=$(free_port)
+c1=$(free_port)  # node 1's TCP control endpoint (TLS, client certificates)
+
+# A lab CA, a certificate per node (its name in the subjectAltName) and one for the operator.
+scripts/hasync-certs "$work/tls" node1 node2 admin >/dev/null || die "scripts/hasync-certs failed"
 
 # A dead host goes silent, but the kernel of a process killed on loopback closes its
 # connections at once (FIN/RST), which would make the failover look faster than it is. Before
@@ -76,8 +82,8 @@ EOF
 }
 restore_sync() { nft delete table inet "$nft_table" 2>/dev/null || true; }
 
-# node N's config: [node] [sync] [control] [log]; node 1 outranks node 2.
-write_config() {  # id priority listen_port peer_port peer_id
+# node N's config: [node] [sync] [tls] [control] [log]; node 1 outranks node 2.
+write_config() {  # id priority listen_port peer_port peer_id [control_tcp_port]
   cat >"$work/node$1.toml" <<EOF
 [node]
 id = $1
@@ -94,17 +100,40 @@ startup_wait_ms = 500
 # 50k records/s: the bulk sync of 100k sessions takes about two seconds, long enough to watch.
 bulk_rate = 50000
 
+[tls]
+# Mutual TLS 1.3: this node's certificate, and the name the peer's must carry.
+certificate = "$work/tls/node$1.crt"
+private_key = "$work/tls/node$1.key"
+ca = "$work/tls/ca.crt"
+peer_name = "node$5"
+
 [control]
 socket = "$work/node$1.sock"
+tcp_listen = "${6:+127.0.0.1:$6}"
+allowed_clients = ["admin"]
 
 [log]
 level = "info"
 EOF
 }
-write_config 1 200 "$p1" "$p2" 2
+write_config 1 200 "$p1" "$p2" 2 "$c1"
 write_config 2 100 "$p2" "$p1" 1
 
 ctl() { local n=$1; shift; "$bin/hasyncctl" --control "$work/node$n.sock" "$@"; }
+# hasyncctl as from another host: node 1's TCP control endpoint, the operator's certificate.
+ctl_tls() {
+  "$bin/hasyncctl" --connect "127.0.0.1:$c1" --cert "$work/tls/admin.crt" \
+    --key "$work/tls/admin.key" --ca "$work/tls/ca.crt" --server-name node1 "$@"
+}
+# The value of node N's first metric series that starts with $2.
+metric() {
+  ctl "$1" metrics 2>/dev/null | awk -v m="$2" 'index($0, m) == 1 { print $NF; exit }'
+}
+# The first line of node N's log matching $2, without its date.
+log_line() {
+  { grep -m1 "$2" "$work/node$1.log" || true; } | cut -d' ' -f2- | cut -c 1-170 |
+    sed 's/^/   log: /'
+}
 
 # One field of `status --json` (dotted path, e.g. peer.state).
 field() {
@@ -180,10 +209,23 @@ printf '\nhasync demo: work dir %s\n' "$work"
 say "node 1 log: $work/node1.log"
 say "node 2 log: $work/node2.log"
 
-section "1. Node 1 starts alone and becomes active"
+section "1. Node 1 starts alone and becomes active; its sync port speaks only mutual TLS"
 start_node 1
 wait_role 1 active 5000
 show 1
+say "lab CA and certificates for node1, node2 and admin in $work/tls (scripts/hasync-certs)"
+log_line 1 'running, sync channel'
+# Someone on the network, without a certificate from the lab CA, tries the sync port.
+timeout 5 openssl s_client -connect "127.0.0.1:$p1" -tls1_3 </dev/null >/dev/null 2>&1 || true
+rejected='hasync_peers_rejected_total{reason="tls"}'
+for _ in $(seq 100); do
+  [ "$(metric 1 "$rejected")" = 1 ] && break
+  sleep 0.02
+done
+log_line 1 'rejected peer'
+say "$rejected $(metric 1 "$rejected")"
+say "hasyncctl --connect 127.0.0.1:$c1 (node 1's TLS control port, certificate 'admin'):"
+ctl_tls status | sed 's/^/     /' || die "hasyncctl --connect failed; log: $work/node1.log"
 
 section "2. 100,000 sessions written on node 1"
 t=$(now_ms)
@@ -212,6 +254,9 @@ for _ in $(seq 600); do
 done
 wait_in_sync 1 60
 say "node 2 in sync $(( $(now_ms) - t )) ms after it started; writes went on throughout"
+log_line 1 'sync: [a-z ]* peer [0-9.:]* (TLS'
+mode='hasync_tls_mode{mode="certificate"}'
+say "$mode: $(metric 1 "$mode") on node 1, $(metric 2 "$mode") on node 2"
 stop_pid "$wpid"
 stop_pid "$lpid"
 wait_in_sync 1 30
@@ -308,10 +353,7 @@ else
   show 1
   show 2
   for n in 1 2; do  # what each node logged (time, node, message)
-    for what in 'split-brain detected' 'reconciliation.* complete'; do
-      { grep -m1 "$what" "$work/node$n.log" || true; } | cut -d' ' -f2- | cut -c 1-170 |
-        sed 's/^/   log: /'
-    done
+    for what in 'split-brain detected' 'reconciliation.* complete'; do log_line "$n" "$what"; done
   done
   value_of() { ctl "$1" get sessions "$2" 2>/dev/null || echo "(absent)"; }
   sb_ok=yes

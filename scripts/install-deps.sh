@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build clang-14 libclang-rt-14-dev clang-format clang-tidy
   libasio-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   nlohmann-json3-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
-  iproute2 nftables procps python3
+  iproute2 nftables procps python3 openssl
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(redis-server iperf3 keepalived gnuplot-nox)

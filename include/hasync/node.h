@@ -31,6 +31,22 @@
 
 namespace hasync {
 
+// How the sync channel is secured; exactly one mode must be chosen (Replica::Create refuses
+// options that choose none, so a pair never runs unauthenticated by accident):
+//  - certificates: TLS 1.3, both nodes present a certificate signed by `ca`, and the peer's
+//    must name `peer_name` (a DNS subjectAltName, or the common name when it has none);
+//  - psk_file: TLS 1.3 with a pre-shared key read from that file (hex, at least 32 bytes), for
+//    labs: whoever holds the key can join, so there is no per-node identity;
+//  - insecure: plain TCP, for a dedicated cable; a warning is logged at every start.
+struct TlsOptions {
+  std::string certificate;  // PEM file: this node's certificate, then any intermediates
+  std::string private_key;  // PEM file: its key
+  std::string ca;           // PEM file: the CA certificate(s) the peer's must chain to
+  std::string peer_name;    // the identity the peer's certificate must carry
+  std::string psk_file;     // pre-shared-key mode instead of certificates
+  bool insecure = false;
+};
+
 struct ReplicaOptions {
   NodeId node_id = 1;
   // The peer's id. Only decides who dials (the lower id); 0 means "the other one of 1 and 2".
@@ -62,6 +78,20 @@ struct ReplicaOptions {
   // kUnavailable), at most this long (then kTimeout).
   uint64_t max_postponed_writes = 65536;
   std::chrono::milliseconds postpone_timeout{5000};
+
+  TlsOptions tls;
+  // Bounds on who may connect to the sync port. Connections past the rate are closed at once
+  // (a flood costs an accept and a close each, and a log line per second); a TLS handshake
+  // that has not completed within handshake_timeout is cut (in insecure mode there is none: a
+  // hello must come within dead_after_missed heartbeats); at most max_pending_handshakes run
+  // at a time.
+  uint32_t max_connections_per_second = 20;
+  uint32_t max_pending_handshakes = 8;
+  std::chrono::milliseconds handshake_timeout{2000};
+  // A peer that reads nothing for this long while bytes wait for it, or that acknowledges
+  // none of this node's frames for twice this long, is cut (it reconnects and is
+  // resynchronised): a stalled standby must not hold the active's memory.
+  std::chrono::milliseconds stall_timeout{10000};
 };
 
 struct ReplicaStatus {

@@ -8,6 +8,7 @@
 
 #include "cli/client.h"
 #include "cli/format.h"
+#include "cli/json_fields.h"
 #include "daemon/encoding.h"
 
 namespace hasync::cli {
@@ -44,8 +45,8 @@ void PrintJson(const json& response) {
 }
 
 int PrintError(const json& response) {
-  fmt::print(stderr, "hasyncctl: {} ({})\n", response.value("error", "unknown error"),
-             response.value("code", "?"));
+  fmt::print(stderr, "hasyncctl: {} ({})\n", Text(response, "error", "unknown error"),
+             Text(response, "code", "?"));
   return kExitError;
 }
 
@@ -61,7 +62,7 @@ void PrintHuman(const Invocation& in, const json& response) {
   } else if (in.command == "digest") {
     fmt::print("{}\n", FormatDigest(response));
   } else if (in.command == "metrics") {
-    fmt::print("{}", response.value("text", ""));
+    fmt::print("{}", Text(response, "text"));
   } else if (in.command == "switchover") {
     fmt::print("switchover complete\n");
   }
@@ -79,40 +80,40 @@ int Dump(const Invocation& in, ControlClient& client) {
       fmt::print(stderr, "hasyncctl: {}\n", line.status().message());
       return kExitUsage;
     }
-    if (line->contains("ok") && !line->value("ok", false)) return PrintError(*line);
+    if (line->contains("ok") && !Flag(*line, "ok")) return PrintError(*line);
     if (in.json) PrintJson(*line);
-    if (line->value("end", false)) return kExitOk;
+    if (Flag(*line, "end")) return kExitOk;
     if (!in.json) fmt::print("{}\n", FormatRecord(*line));
   }
 }
 
 // Does `status` satisfy the wait? Fills `why` with what is still missing.
 bool WaitSatisfied(const Invocation& in, const json& status, std::string* why) {
-  std::string role = status.value("role", "");
+  std::string role = Text(status, "role");
   if (!in.wait_role.empty() && role != in.wait_role) {
-    *why = fmt::format("node {} is {}", status.value("node_id", 0), role);
+    *why = fmt::format("node {} is {}", Count(status, "node_id"), role);
     return false;
   }
   if (in.wait_in_sync) {
     // The active reports its standby in sync; a standby reports itself synced.
-    json peer = status.value("peer", json::object());
-    bool in_sync = role == "active" ? peer.value("in_sync", false) : status.value("synced", false);
-    if (peer.value("state", "") != "up" || !in_sync || status.value("sync", "") != "idle") {
+    json peer = Object(status, "peer");
+    bool in_sync = role == "active" ? Flag(peer, "in_sync") : Flag(status, "synced");
+    if (Text(peer, "state") != "up" || !in_sync || Text(status, "sync") != "idle") {
       *why = fmt::format("node {} does not report its peer in sync (peer {}, sync {})",
-                         status.value("node_id", 0), peer.value("state", "?"),
-                         status.value("sync", "?"));
+                         Count(status, "node_id"), Text(peer, "state", "?"),
+                         Text(status, "sync", "?"));
       return false;
     }
   }
   return true;
 }
 
-int Wait(const Invocation& in) {
+int Wait(const Invocation& in, const Dialer& dialer) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(in.timeout_ms);
   std::string why = "no answer yet";
   while (true) {
     // Reconnect each round: the daemon may be starting or restarting while we wait.
-    Result<ControlClient> client = ControlClient::Connect(in.control);
+    Result<ControlClient> client = dialer.Connect();
     Result<json> status =
         client.ok() ? client.value().Call(json{{"cmd", "status"}}) : Result<json>(client.status());
     if (!status.ok()) {
@@ -132,8 +133,13 @@ int Wait(const Invocation& in) {
 }  // namespace
 
 int RunCommand(const Invocation& in) {
-  if (in.command == "wait") return Wait(in);
-  Result<ControlClient> client = ControlClient::Connect(in.control);
+  Result<Dialer> dialer = Dialer::Make(in.target);
+  if (!dialer.ok()) {
+    fmt::print(stderr, "hasyncctl: {}\n", dialer.status().message());
+    return kExitUsage;
+  }
+  if (in.command == "wait") return Wait(in, *dialer);
+  Result<ControlClient> client = dialer->Connect();
   if (!client.ok()) {
     fmt::print(stderr, "hasyncctl: {}\n", client.status().message());
     return kExitUsage;
@@ -145,7 +151,7 @@ int RunCommand(const Invocation& in) {
     return kExitUsage;
   }
   if (in.json) PrintJson(*response);
-  if (!response->value("ok", false)) return in.json ? kExitError : PrintError(*response);
+  if (!Flag(*response, "ok")) return in.json ? kExitError : PrintError(*response);
   if (!in.json) PrintHuman(in, *response);
   return kExitOk;
 }

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/client.h"
+
 namespace hasync::cli {
 
 inline constexpr int kExitOk = 0;
@@ -13,7 +15,7 @@ inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
 
 struct Invocation {
-  std::string control = "/run/hasync/hasyncd.sock";
+  Target target;        // the unix socket, or host:port over TLS
   std::string command;  // status, put, get, del, load, digest, dump, switchover, metrics, wait
   bool json = false;    // print the daemon's JSON
   std::string table;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/json_fields.h"
 #include "daemon/encoding.h"
 
 namespace hasync::cli {
@@ -43,13 +44,13 @@ std::string_view Direction(std::string_view sync, std::string_view role) {
 std::string FormatStatus(const json& s) {
   std::string peer = "peer down";
   if (auto p = s.find("peer"); p != s.end() && p->is_object()) {
-    if (p->value("state", "") == "up") {
+    if (Text(*p, "state") == "up") {
       // The active tells whether its standby is in sync; a standby whether it is synced.
       std::string sync;
-      if (s.value("role", "") == "active") {
-        sync = p->value("in_sync", false) ? ", in sync" : ", not in sync";
-      } else if (s.value("role", "") == "standby") {
-        sync = s.value("synced", false) ? ", this node synced" : ", this node not synced yet";
+      if (Text(s, "role") == "active") {
+        sync = Flag(*p, "in_sync") ? ", in sync" : ", not in sync";
+      } else if (Text(s, "role") == "standby") {
+        sync = Flag(s, "synced") ? ", this node synced" : ", this node not synced yet";
       }
       std::string peer_sync = Field(*p, "sync");  // "?" from a daemon that predates it
       peer_sync = peer_sync == "idle" || peer_sync == "?" ? "" : ", " + peer_sync;
@@ -61,24 +62,24 @@ std::string FormatStatus(const json& s) {
   if (sync != "idle") {
     if (auto progress = s.find("sync_progress"); progress != s.end() && progress->is_object()) {
       sync += fmt::format(" {}/{} records{}", Field(*progress, "done"), Field(*progress, "total"),
-                          Direction(sync, s.value("role", "")));
+                          Direction(sync, Text(s, "role")));
     }
   }
   std::string line = fmt::format("node {}: {}, {}, sync {}, gvn {}, {} records, digest {}",
                                  Field(s, "node_id"), Field(s, "role"), peer, sync, Field(s, "gvn"),
                                  Field(s, "records"), Field(s, "digest"));
-  uint64_t postponed = s.value("postponed", uint64_t{0});
+  uint64_t postponed = Count(s, "postponed");
   if (postponed > 0) {
     line += fmt::format(", {} write{} postponed", postponed, postponed == 1 ? "" : "s");
   }
-  uint64_t unacked = s.value("unacked_bytes", uint64_t{0});
+  uint64_t unacked = Count(s, "unacked_bytes");
   if (unacked > 0) line += fmt::format(", {} bytes unacked", unacked);
   return line;
 }
 
 std::string FormatLoad(const json& r) {
-  double seconds = r.value("seconds", 0.0);
-  uint64_t count = r.value("count", uint64_t{0});
+  double seconds = Number(r, "seconds");
+  uint64_t count = Count(r, "count");
   std::string rate = seconds > 0 ? fmt::format(" ({:.0f} records/s)", count / seconds) : "";
   return fmt::format("loaded {} records in {:.2f} s{}", count, seconds, rate);
 }

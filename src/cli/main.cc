@@ -1,6 +1,8 @@
-// hasyncctl: talks to a running hasyncd over its control socket.
+// hasyncctl: talks to a running hasyncd over its control socket, or over its TCP control
+// endpoint with TLS and a client certificate.
 //
 //   hasyncctl [--control PATH] status|put|get|del|load|digest|dump|switchover|metrics|wait ...
+//   hasyncctl --connect HOST:PORT --cert FILE --key FILE --ca FILE --server-name NAME status ...
 //
 // Exit status: 0 success, 1 the daemon answered with an error (or a wait timed out), 2 usage or
 // connection error.
@@ -15,9 +17,22 @@ int Run(int argc, char** argv) {
   CLI::App app("hasyncctl: control a running hasyncd", "hasyncctl");
   app.require_subcommand(1);
   Invocation in;
-  app.add_option("-s,--control", in.control, "hasyncd's control socket")
+  hasync::cli::Target& t = in.target;
+  app.add_option("-s,--control", t.control, "hasyncd's control socket")
       ->envname("HASYNC_CONTROL")
       ->capture_default_str();
+  app.add_option("--connect", t.connect,
+                 "hasyncd's TCP control endpoint, host:port (TLS; instead of --control)")
+      ->envname("HASYNC_CONNECT");
+  app.add_option("--cert", t.certificate, "with --connect: this client's certificate (PEM)")
+      ->envname("HASYNC_CERT");
+  app.add_option("--key", t.private_key, "with --connect: its private key (PEM)")
+      ->envname("HASYNC_KEY");
+  app.add_option("--ca", t.ca, "with --connect: the CA hasyncd's certificate is signed by")
+      ->envname("HASYNC_CA");
+  app.add_option("--server-name", t.server_name,
+                 "with --connect: the name hasyncd's certificate must carry")
+      ->envname("HASYNC_SERVER_NAME");
 
   auto add = [&](const char* name, const char* help, bool reads) {
     CLI::App* sub = app.add_subcommand(name, help);

@@ -37,6 +37,10 @@ struct CoreConfig {
   size_t max_unacked_bytes = 64u << 20;         // past this the standby is resynchronised by bulk
   uint32_t bulk_step_records = 8192;            // records per bulk step before yielding
   Duration replicate_timeout = 2s;              // a kReplicated write fails after this
+  // A peer that keeps sending (so it never trips the silence deadline) but acknowledges none of
+  // this node's frames for this long is cut: this node would otherwise hold every frame it
+  // sent, without bound. A live peer acknowledges every heartbeat within a round trip.
+  Duration ack_timeout = 10s;
   Duration switchover_timeout = 2s;
   size_t max_pending_writes = 1u << 20;  // kReplicated writes waiting for an ack
 

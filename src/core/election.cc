@@ -16,24 +16,29 @@ namespace hasync::core {
 
 void Node::OnHello(TimePoint now, const wire::Hello& m) {
   if (peer_.connected) {
-    Fail(now, ProtocolError("the peer sent a second hello"));
+    Fail(now, ProtocolError("the peer sent a second hello"), InputFault::kOrder);
     return;
   }
   std::string refusal;
+  uint64_t* count = nullptr;
   if (m.version != wire::kProtocolVersion) {
     refusal =
         fmt::format("peer speaks protocol v{}, this node v{}", m.version, wire::kProtocolVersion);
+    count = &counters_.rejected_version;
   } else if (m.cluster != config_.cluster) {
     refusal = fmt::format("peer belongs to cluster '{}', not '{}'", m.cluster, config_.cluster);
+    count = &counters_.rejected_cluster;
   } else if (m.node_id == config_.node_id) {
     refusal = fmt::format("peer claims this node's id {}", m.node_id);
+    count = &counters_.rejected_node_id;
   } else if (m.config_digest != SharedConfigDigest(config_)) {
     refusal =
         "peer's shared settings differ from this node's (max key, value or table name size, or "
         "split_brain_rule)";
+    count = &counters_.rejected_settings;
   }
-  if (!refusal.empty()) {
-    ++counters_.peers_rejected;
+  if (count != nullptr) {
+    ++*count;
     Log(Severity::kError, "rejected peer: " + refusal);
     Send(wire::Goodbye{wire::GoodbyeReason::kRejected, refusal});
     LoseChannel(now, refusal, CloseCause::kRejected);

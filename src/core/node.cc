@@ -34,6 +34,55 @@ uint32_t MaxFrameBytes(const CoreConfig& config) {
   return static_cast<uint32_t>(std::max<size_t>(frame, wire::kDefaultMaxFrameBytes));
 }
 
+namespace {
+
+// The counter one refused piece of peer input goes to.
+uint64_t* FaultCounter(Counters& c, InputFault fault, Code code, wire::FrameError frame) {
+  switch (fault) {
+    case InputFault::kOrder:
+      return &c.order_errors;
+    case InputFault::kPayload:
+      return code == Code::kTooLarge ? &c.limit_errors : &c.payload_errors;
+    case InputFault::kFrame:
+      break;
+  }
+  switch (frame) {
+    case wire::FrameError::kBadLength:
+      return &c.frame_errors_length;
+    case wire::FrameError::kTooLarge:
+      return &c.frame_errors_too_large;
+    case wire::FrameError::kBadChecksum:
+      return &c.frame_errors_checksum;
+    case wire::FrameError::kBadType:
+      return &c.frame_errors_type;
+    case wire::FrameError::kBadSeq:
+      return &c.frame_errors_sequence;
+    case wire::FrameError::kNone:
+    case wire::FrameError::kBadHeader:
+      break;
+  }
+  return &c.frame_errors_header;
+}
+
+}  // namespace
+
+void Node::CountRefusedWrite(const Status& why) {
+  switch (why.code()) {
+    case Code::kNotActive:
+      ++counters_.writes_refused_not_active;
+      return;
+    case Code::kTooLarge:
+      ++counters_.writes_refused_too_large;
+      return;
+    case Code::kInvalidArgument:
+      ++counters_.writes_refused_invalid;
+      return;
+    default:
+      ++counters_.writes_refused_busy;
+      return;
+  }
+}
+
 Node::Node(CoreConfig config)
     : config_(std::move(config)),
       store_(config_.limits),
@@ -52,6 +101,7 @@ void Node::OnChannelUp(TimePoint now) {
   if (stopped_) return;
   if (channel_up_) LoseChannel(now, "replaced by a new connection", std::nullopt);
   channel_up_ = true;
+  ack_progress_at_ = now;
   ++counters_.channels_up;
   peer_ = PeerView();
   reader_ = wire::FrameReader(MaxFrameBytes(config_));
@@ -78,7 +128,9 @@ void Node::OnBytes(TimePoint now, std::span<const uint8_t> bytes) {
   while (channel_up_) {
     Result<wire::FrameView> frame = reader_.Next();
     if (!frame.ok()) {
-      if (frame.status().code() != Code::kNotFound) Fail(now, frame.status());
+      if (frame.status().code() != Code::kNotFound) {
+        Fail(now, frame.status(), InputFault::kFrame);
+      }
       break;
     }
     any = true;
@@ -99,6 +151,7 @@ void Node::OnTimer(TimePoint now, TimerId id) {
       }
       break;
     case TimerId::kHeartbeat:
+      if (!AcksProgress(now)) break;
       if (peer_.connected) SendHeartbeat();
       SendAckIfDue();
       ArmTimer(TimerId::kHeartbeat, now + config_.heartbeat_interval);
@@ -137,6 +190,25 @@ void Node::OnTimer(TimePoint now, TimerId id) {
     case TimerId::kCount:
       break;
   }
+}
+
+bool Node::AcksProgress(TimePoint now) {
+  if (!channel_up_ || !out_.awaiting_ack()) {
+    ack_progress_at_ = now;
+    return true;
+  }
+  if (now - ack_progress_at_ <= config_.ack_timeout) return true;
+  ++counters_.peer_timeouts;
+  LoseChannel(
+      now,
+      fmt::format(
+          "peer acknowledged nothing for {} ms ({} bytes waiting for an ack)",
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - ack_progress_at_).count(),
+          out_.unacked_bytes()),
+      CloseCause::kPeerTimeout);
+  // The heartbeat timer keeps running for the next connection.
+  ArmTimer(TimerId::kHeartbeat, now + config_.heartbeat_interval);
+  return false;
 }
 
 void Node::Flush(TimePoint now) {
@@ -204,12 +276,14 @@ void Node::HandleFrame(TimePoint now, const wire::FrameView& frame) {
   }};
   const Slot& slot = kSlots[static_cast<size_t>(frame.type)];
   if (slot.handle == nullptr) {
-    Fail(now, ProtocolError(fmt::format("message type {} is not expected by this node",
-                                        static_cast<int>(frame.type))));
+    Fail(now,
+         ProtocolError(fmt::format("message type {} is not expected by this node",
+                                   static_cast<int>(frame.type))),
+         InputFault::kOrder);
     return;
   }
   if (slot.after_hello && !peer_.connected) {
-    Fail(now, ProtocolError("the peer sent a frame before its hello"));
+    Fail(now, ProtocolError("the peer sent a frame before its hello"), InputFault::kOrder);
     return;
   }
   in_.applied_seq = frame.seq;
@@ -221,7 +295,7 @@ template <typename Message>
 void Node::Dispatch(TimePoint now, Result<Message> decoded,
                     void (Node::*handler)(TimePoint, const Message&)) {
   if (!decoded.ok()) {
-    Fail(now, decoded.status());
+    Fail(now, decoded.status(), InputFault::kPayload);
     return;
   }
   (this->*handler)(now, decoded.value());
@@ -270,8 +344,8 @@ void Node::Log(Severity severity, std::string text) {
   effects_.events.push_back(LogLine{severity, std::move(text)});
 }
 
-void Node::Fail(TimePoint now, const Status& error) {
-  ++counters_.protocol_errors;
+void Node::Fail(TimePoint now, const Status& error, InputFault fault) {
+  ++*FaultCounter(counters_, fault, error.code(), reader_.last_error());
   Log(Severity::kError, "closing the sync channel: " + error.ToString());
   LoseChannel(now, error.ToString(), CloseCause::kProtocolError);
 }
@@ -292,6 +366,7 @@ NodeStatus Node::status() const {
   s.gvn = gvn_;
   s.synced = role_ == Role::kStandby && in_.synced;
   s.records = store_.records();
+  s.tombstones = store_.tombstones();
   s.digest = store_.digest();
   if (recon_.receiving) {
     s.sync_done = recon_.merged.received;

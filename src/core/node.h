@@ -80,12 +80,23 @@ struct NodeStatus {
   // it handed over the active role by switchover). Always false on an active.
   bool synced;
   uint64_t records;
+  // Deletes kept until the peer acknowledges them; while the node runs alone they accumulate
+  // (one per deleted key, a few dozen bytes plus the key), so a split-brain merge cannot bring
+  // a deleted record back. Exported as a gauge so an operator sees the cost.
+  uint64_t tombstones;
   uint64_t digest;
   uint64_t sync_done;   // records sent or received by the running bulk sync or reconciliation
   uint64_t sync_total;  // records it expects
   size_t unacked_bytes;
   size_t postponed;  // allocate/release writes waiting for reconciliation mode to end
   uint64_t hlc;      // the node's hybrid logical clock
+};
+
+// What was wrong with a piece of peer input, for the per-class counters.
+enum class InputFault : uint8_t {
+  kFrame,    // the frame reader refused the stream (its FrameError says how)
+  kPayload,  // a payload did not decode (kTooLarge: over this node's limits)
+  kOrder,    // a valid message the current state does not allow
 };
 
 class Node {
@@ -152,7 +163,10 @@ class Node {
   // `cause`: the core itself closes the channel and tells the driver why; nullopt: the driver
   // reported it down.
   void LoseChannel(TimePoint now, std::string_view reason, std::optional<CloseCause> cause);
-  void Fail(TimePoint now, const Status& error);  // protocol violation: close and count
+  void Fail(TimePoint now, const Status& error, InputFault fault);  // close the channel, count
+  void CountRefusedWrite(const Status& why);
+  // False (and the channel closed) if the peer acknowledged nothing for ack_timeout.
+  bool AcksProgress(TimePoint now);
 
   void MaybeStartBulkSync(TimePoint now);
   void StartBulkSync(TimePoint now);
@@ -217,6 +231,7 @@ class Node {
   Role role_ = Role::kInit;
   bool stopped_ = false;  // Shutdown() was called
   TimePoint active_since_{0};
+  TimePoint ack_progress_at_{0};  // when the peer last acknowledged something new (AcksProgress)
   uint64_t gvn_ = 0;
 
   // Channel (one connection session); reset on every OnChannelUp.

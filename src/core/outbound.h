@@ -55,6 +55,7 @@ class Outbound {
   void Acked(uint64_t seq);
 
   size_t unacked_bytes() const { return unacked_bytes_ + open_bytes(); }
+  bool awaiting_ack() const { return !unacked_.empty(); }  // a sent frame is not acknowledged
   uint64_t frames() const { return next_seq_ - 1; }
   uint64_t acked_seq() const { return acked_seq_; }
 

@@ -15,7 +15,7 @@ void Node::OnRecords(TimePoint now, wire::Payload payload) {
   limits.max_table_name_bytes = config_.limits.max_table_name_bytes;
   Result<wire::RecordBatch> decoded = wire::DecodeRecordBatch(payload, limits);
   if (!decoded.ok()) {
-    Fail(now, decoded.status());
+    Fail(now, decoded.status(), InputFault::kPayload);
     return;
   }
   const wire::RecordBatch& batch = decoded.value();
@@ -25,7 +25,8 @@ void Node::OnRecords(TimePoint now, wire::Payload payload) {
   if (!expected) {
     Fail(now,
          ProtocolError(fmt::format("{} records received while {}",
-                                   reconcile ? "reconciliation" : "replicated", RoleName(role_))));
+                                   reconcile ? "reconciliation" : "replicated", RoleName(role_))),
+         InputFault::kOrder);
     return;
   }
   // Check before applying anything, so a bad batch changes nothing: RVNs never go down on one
@@ -39,12 +40,13 @@ void Node::OnRecords(TimePoint now, wire::Payload payload) {
     newest_stamp = std::max(newest_stamp, e.stamp);
   });
   if (!ordered) {
-    Fail(now, ProtocolError("record version numbers went down within the stream"));
+    Fail(now, ProtocolError("record version numbers went down within the stream"),
+         InputFault::kOrder);
     return;
   }
   Result<store::Table*> opened = store_.Open(batch.table());
   if (!opened.ok()) {
-    Fail(now, opened.status());
+    Fail(now, opened.status(), InputFault::kPayload);
     return;
   }
   hlc_.Observe(newest_stamp);
@@ -69,12 +71,13 @@ void Node::OnRecords(TimePoint now, wire::Payload payload) {
 
 void Node::OnBulkBegin(TimePoint now, const wire::BulkBegin& m) {
   if (m.gvn < in_.last_rvn) {
-    Fail(now, ProtocolError("a sync begins below the stream's record version numbers"));
+    Fail(now, ProtocolError("a sync begins below the stream's record version numbers"),
+         InputFault::kOrder);
     return;
   }
   if (m.kind == wire::SyncKind::kReconcile) {
     if (role_ != Role::kActive || !recon_.receiving || m.gvn != recon_.gvn) {
-      Fail(now, ProtocolError("unexpected reconciliation begin"));
+      Fail(now, ProtocolError("unexpected reconciliation begin"), InputFault::kOrder);
       return;
     }
     recon_.total = m.total;
@@ -87,7 +90,7 @@ void Node::OnBulkBegin(TimePoint now, const wire::BulkBegin& m) {
   // records it never saw.
   if (recon_.sent) FinishReconcileSend(now);
   if (role_ != Role::kStandby || recon_.requested || bulk_.running) {
-    Fail(now, ProtocolError("unexpected bulk begin"));
+    Fail(now, ProtocolError("unexpected bulk begin"), InputFault::kOrder);
     return;
   }
   in_.bulk_receiving = true;
@@ -104,14 +107,14 @@ void Node::OnBulkBegin(TimePoint now, const wire::BulkBegin& m) {
 void Node::OnRecordEof(TimePoint now, const wire::RecordEof& m) {
   if (m.kind == wire::SyncKind::kReconcile) {
     if (role_ != Role::kActive || !recon_.receiving || m.gvn != recon_.gvn) {
-      Fail(now, ProtocolError("reconciliation EOF without a matching begin"));
+      Fail(now, ProtocolError("reconciliation EOF without a matching begin"), InputFault::kOrder);
       return;
     }
     FinishReconcileReceive(now, m);
     return;
   }
   if (!in_.bulk_receiving || m.gvn != in_.bulk_gvn) {
-    Fail(now, ProtocolError("record EOF without a matching bulk begin"));
+    Fail(now, ProtocolError("record EOF without a matching bulk begin"), InputFault::kOrder);
     return;
   }
   // Everything the active holds was restamped with m.gvn or written later; anything older here

@@ -236,7 +236,7 @@ WriteOutcome Node::Postpone(TimePoint now, wire::RecordOp op, std::string_view t
                             std::string_view key, std::string_view value, Durability durability,
                             uint64_t token) {
   if (postponed_.size() >= config_.max_postponed_writes) {
-    ++counters_.writes_refused;
+    ++counters_.writes_refused_busy;
     return {
         Unavailable(fmt::format("{} allocate/release writes already wait for the "
                                 "reconciliation to end",

@@ -61,7 +61,7 @@ WriteOutcome Node::Write(TimePoint now, wire::RecordOp op, std::string_view tabl
   Status ok = CheckWritable(durability);
   Result<store::Table*> opened = ok.ok() ? store_.Open(table_name) : Result<store::Table*>(ok);
   if (!opened.ok()) {
-    ++counters_.writes_refused;
+    CountRefusedWrite(opened.status());
     return {opened.status()};
   }
   return Apply(now, op, opened.value(), key, value, durability, token);
@@ -79,7 +79,7 @@ WriteOutcome Node::Apply(TimePoint now, wire::RecordOp op, store::Table* table,
   if (op == wire::RecordOp::kUpsert) {
     Status st = table->Upsert(key, value, gvn_, stamp, config_.node_id);
     if (!st.ok()) {
-      ++counters_.writes_refused;
+      CountRefusedWrite(st);
       return {st};
     }
   } else {
@@ -222,9 +222,11 @@ void Node::FinishBulkSync(TimePoint now) {
 
 void Node::OnAck(TimePoint now, const wire::Ack& m) {
   if (m.seq > out_.frames()) {
-    Fail(now, ProtocolError(fmt::format("ack for frame {}, only {} sent", m.seq, out_.frames())));
+    Fail(now, ProtocolError(fmt::format("ack for frame {}, only {} sent", m.seq, out_.frames())),
+         InputFault::kOrder);
     return;
   }
+  if (m.seq > out_.acked_seq()) ack_progress_at_ = now;
   out_.Acked(m.seq);
   counters_.replicated_acked += waiters_.Acked(m.seq, &effects_.events);
   ArmWriteTimer();

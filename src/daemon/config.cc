@@ -9,8 +9,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "daemon/socket_owner.h"
 #include "net/driver_options.h"
 #include "net/endpoint.h"
+#include "net/link_security.h"
+#include "tls/context.h"
 
 namespace hasync::daemon {
 
@@ -93,6 +96,31 @@ Status Cmd(const toml::node& n, Command* out) {
   return Status::Ok();
 }
 
+// A user or group: a name, or a numeric id (written as an integer or a string of digits).
+Status Account(const toml::node& n, std::string* out) {
+  if (std::optional<int64_t> id = n.value_exact<int64_t>()) {
+    if (*id < 0 || *id > UINT32_MAX - 1) return InvalidArgument("must be a name or an id >= 0");
+    *out = std::to_string(*id);
+    return Status::Ok();
+  }
+  Status s = Str(n, out);
+  if (!s.ok()) return InvalidArgument("expected a name or a numeric id");
+  if (out->empty()) return InvalidArgument("must not be empty (leave the key out instead)");
+  return Status::Ok();
+}
+
+Status Names(const toml::node& n, std::vector<std::string>* out) {
+  const toml::array* array = n.as_array();
+  if (array == nullptr) return InvalidArgument("expected an array of names");
+  out->clear();
+  for (const toml::node& element : *array) {
+    std::optional<std::string> name = element.value_exact<std::string>();
+    if (!name || name->empty()) return InvalidArgument("every element must be a non-empty string");
+    out->push_back(std::move(*name));
+  }
+  return Status::Ok();
+}
+
 using N = const toml::node&;  // short names keep the table below readable
 using C = DaemonConfig*;
 using Setter = Status (*)(N, C);
@@ -138,8 +166,32 @@ constexpr std::array kKeys = {
     Key{"limits", "max_value_bytes",
         [](N n, C c) { return Int(n, 1, 16 << 20, &c->node.max_value_bytes); }},
     Key{"limits", "max_tables", [](N n, C c) { return Int(n, 1, 1 << 20, &c->node.max_tables); }},
-    Key{"control", "socket", [](N n, C c) { return Str(n, &c->control_socket); }},
-    Key{"control", "mode", [](N n, C c) { return Int(n, 0, 0777, &c->control_mode); }},
+    Key{"limits", "max_connections_per_second",
+        [](N n, C c) { return Int(n, 1, 100000, &c->node.max_connections_per_second); }},
+    Key{"limits", "max_pending_handshakes",
+        [](N n, C c) { return Int(n, 1, 1024, &c->node.max_pending_handshakes); }},
+    Key{"limits", "handshake_timeout_ms",
+        [](N n, C c) { return Millis(n, 1, &c->node.handshake_timeout); }},
+    Key{"limits", "stall_timeout_ms",
+        [](N n, C c) { return Millis(n, 1, &c->node.stall_timeout); }},
+    Key{"tls", "certificate", [](N n, C c) { return Str(n, &c->node.tls.certificate); }},
+    Key{"tls", "private_key", [](N n, C c) { return Str(n, &c->node.tls.private_key); }},
+    Key{"tls", "ca", [](N n, C c) { return Str(n, &c->node.tls.ca); }},
+    Key{"tls", "peer_name", [](N n, C c) { return Str(n, &c->node.tls.peer_name); }},
+    Key{"tls", "psk_file", [](N n, C c) { return Str(n, &c->node.tls.psk_file); }},
+    Key{"tls", "insecure", [](N n, C c) { return Bool(n, &c->node.tls.insecure); }},
+    Key{"control", "socket", [](N n, C c) { return Str(n, &c->control.socket); }},
+    Key{"control", "mode", [](N n, C c) { return Int(n, 0, 0777, &c->control.mode); }},
+    Key{"control", "owner", [](N n, C c) { return Account(n, &c->control.owner); }},
+    Key{"control", "group", [](N n, C c) { return Account(n, &c->control.group); }},
+    Key{"control", "max_connections",
+        [](N n, C c) { return Int(n, 1, 65536, &c->control.max_connections); }},
+    Key{"control", "tcp_listen", [](N n, C c) { return Str(n, &c->control.tcp_listen); }},
+    Key{"control", "tls_certificate", [](N n, C c) { return Str(n, &c->control.tls_certificate); }},
+    Key{"control", "tls_private_key", [](N n, C c) { return Str(n, &c->control.tls_private_key); }},
+    Key{"control", "tls_ca", [](N n, C c) { return Str(n, &c->control.tls_ca); }},
+    Key{"control", "allowed_clients",
+        [](N n, C c) { return Names(n, &c->control.allowed_clients); }},
     Key{"notify", "notify_active", [](N n, C c) { return Cmd(n, &c->notify.on_active); }},
     Key{"notify", "notify_standby", [](N n, C c) { return Cmd(n, &c->notify.on_standby); }},
     Key{"notify", "notify", [](N n, C c) { return Cmd(n, &c->notify.on_any); }},
@@ -174,7 +226,8 @@ Result<DaemonConfig> ParseConfig(std::string_view text, std::string_view source)
     const toml::table* table = section.as_table();
     if (table == nullptr || !IsSection(section_name)) {
       return InvalidArgument(fmt::format(
-          "{}: unknown section [{}] (sections: node, sync, limits, control, notify, metrics, log)",
+          "{}: unknown section [{}] (sections: node, sync, limits, tls, control, notify, metrics, "
+          "log)",
           Where(source, section_key.source()), section_name));
     }
     for (auto&& [key, value] : *table) {
@@ -212,17 +265,82 @@ void ApplyOverrides(const Overrides& o, DaemonConfig* c) {
   if (o.preempt) c->node.preempt = *o.preempt;
   if (o.listen) c->node.listen = *o.listen;
   if (o.peer) c->node.peer = *o.peer;
-  if (o.control) c->control_socket = *o.control;
+  if (o.control) c->control.socket = *o.control;
   if (o.bulk_rate) c->node.bulk_rate = *o.bulk_rate;
   if (o.reconcile_rate) c->node.reconcile_rate = *o.reconcile_rate;
   if (o.metrics_listen) c->metrics_listen = *o.metrics_listen;
   if (o.log_level) c->log_level = *o.log_level;
 }
 
+namespace {
+
+// The sync channel's mode, in the terms of the file and with what to do about it. The same rules
+// as net::CheckTlsOptions (which MakeDriverOptions applies after this, for embedders too).
+Status ValidateTls(const TlsOptions& tls) {
+  constexpr std::string_view kModes =
+      "set certificate, private_key, ca and peer_name (scripts/hasync-certs makes a lab CA), or "
+      "psk_file, or insecure = true for a dedicated link";
+  std::vector<std::string_view> missing;
+  for (auto [name, value] :
+       {std::pair{"certificate", &tls.certificate}, std::pair{"private_key", &tls.private_key},
+        std::pair{"ca", &tls.ca}, std::pair{"peer_name", &tls.peer_name}}) {
+    if (value->empty()) missing.push_back(name);
+  }
+  bool certificates = missing.size() < 4;
+  bool psk = !tls.psk_file.empty();
+  if (tls.insecure && (certificates || psk)) {
+    return InvalidArgument(
+        "[tls]: insecure = true turns TLS off, but certificate or psk_file keys are set too: "
+        "remove insecure, or the other keys");
+  }
+  if (certificates && psk) {
+    return InvalidArgument(
+        "[tls]: both certificate keys and psk_file are set: choose one mode (certificates "
+        "authenticate each node; a pre-shared key only the pair)");
+  }
+  if (certificates && !missing.empty()) {
+    return InvalidArgument(fmt::format(
+        "[tls]: certificate mode needs {} as well (peer_name is the name the peer's certificate "
+        "carries, e.g. \"node2\")",
+        fmt::join(missing, ", ")));
+  }
+  if (!certificates && !psk && !tls.insecure) {
+    return InvalidArgument(fmt::format("[tls]: no mode chosen: {}", kModes));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ControlOptions> MakeControlOptions(const DaemonConfig& c) {
+  ControlOptions o = c.control;
+  if (o.socket.empty()) return InvalidArgument("[control] socket: must be a path");
+  if (o.tcp_listen.empty()) return o;
+  Result<asio::ip::tcp::endpoint> listen = net::ParseEndpoint(o.tcp_listen);
+  if (!listen.ok()) {
+    return InvalidArgument("[control] tcp_listen: " + listen.status().message());
+  }
+  // The TCP endpoint reuses the node's certificate unless it has its own.
+  if (o.tls_certificate.empty()) o.tls_certificate = c.node.tls.certificate;
+  if (o.tls_private_key.empty()) o.tls_private_key = c.node.tls.private_key;
+  if (o.tls_ca.empty()) o.tls_ca = c.node.tls.ca;
+  if (o.tls_certificate.empty() || o.tls_private_key.empty() || o.tls_ca.empty()) {
+    return InvalidArgument(
+        "[control] tcp_listen: the TCP control endpoint exists only with TLS and client "
+        "certificates: set tls_certificate, tls_private_key and tls_ca in [control], or use "
+        "certificate mode in [tls] (its files are the default), or remove tcp_listen and use "
+        "the unix socket");
+  }
+  return o;
+}
+
 Status Validate(const DaemonConfig& c) {
+  Status tls = ValidateTls(c.node.tls);
+  if (!tls.ok()) return tls;
   Result<net::NodeDriver::Options> driver = net::MakeDriverOptions(c.node);
   if (!driver.ok()) return driver.status();
-  if (c.control_socket.empty()) return InvalidArgument("control socket: must be a path");
+  Result<ControlOptions> control = MakeControlOptions(c);
+  if (!control.ok()) return control.status();
   if (!c.metrics_listen.empty()) {
     Result<asio::ip::tcp::endpoint> metrics = net::ParseEndpoint(c.metrics_listen);
     if (!metrics.ok()) return InvalidArgument("metrics listen: " + metrics.status().message());
@@ -234,6 +352,34 @@ Status Validate(const DaemonConfig& c) {
   }
   return InvalidArgument(fmt::format(
       "log level: '{}' is not one of trace, debug, info, warn, error, critical, off", c.log_level));
+}
+
+namespace {
+
+// A loader's message ("tls: certificate '/x.crt': No such file or directory") under the config
+// section it comes from ("[tls]: certificate '/x.crt': ...").
+Status Under(std::string_view section, const Status& error) {
+  std::string_view message = error.message();
+  if (message.starts_with("tls: ")) message.remove_prefix(5);
+  return InvalidArgument(fmt::format("{}: {}", section, message));
+}
+
+}  // namespace
+
+Status CheckFiles(const DaemonConfig& c) {
+  Result<net::NodeDriver::Options> driver = net::MakeDriverOptions(c.node);
+  if (!driver.ok()) return driver.status();
+  Result<net::LinkSecurity> sync =
+      net::LoadLinkSecurity(driver->link.tls, driver->link.psk_identity);
+  if (!sync.ok()) return Under("[tls]", sync.status());
+  Result<ControlOptions> control = MakeControlOptions(c);
+  if (!control.ok()) return control.status();
+  Result<SocketOwner> owner = ResolveSocketOwner(control->owner, control->group);
+  if (!owner.ok()) return Under("[control]", owner.status());
+  if (control->tcp_listen.empty()) return Status::Ok();
+  Result<std::shared_ptr<asio::ssl::context>> context = tls::MakeCertificateContext(
+      {control->tls_certificate, control->tls_private_key, control->tls_ca});
+  return context.ok() ? Status::Ok() : Under("[control] tcp_listen", context.status());
 }
 
 }  // namespace hasync::daemon

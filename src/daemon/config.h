@@ -4,7 +4,11 @@
 // range is an error naming file:line:column, because a typo in an HA config ("prempt = true")
 // would otherwise be found only during the failure it was meant to handle. Flags override the
 // file; the result is checked once, by the same rules as the embedding API (net::
-// MakeDriverOptions). etc/hasyncd.toml documents every key.
+// MakeDriverOptions), with messages that say what to set. etc/hasyncd.toml documents every key.
+//
+// The sync channel's security ([tls]) and the TCP control endpoint are set in the file only,
+// never by a flag: a node that runs unauthenticated must say so where its configuration is
+// reviewed.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/control_options.h"
 #include "hasync/node.h"
 #include "hasync/status.h"
 
@@ -29,9 +34,10 @@ struct NotifyConfig {
 };
 
 struct DaemonConfig {
-  ReplicaOptions node;  // [node], [sync], [limits]
-  std::string control_socket = "/run/hasync/hasyncd.sock";
-  uint32_t control_mode = 0600;
+  ReplicaOptions node;  // [node], [sync], [limits], [tls]
+  // [control] as written: its tls_* keys are empty unless set (MakeControlOptions fills them
+  // in from [tls]).
+  ControlOptions control;
   NotifyConfig notify;
   std::string metrics_listen;  // host:port; empty = no metrics endpoint
   std::string log_level = "info";
@@ -57,7 +63,15 @@ struct Overrides {
 Result<DaemonConfig> ParseConfig(std::string_view text, std::string_view source);
 Result<DaemonConfig> LoadConfigFile(const std::string& path);
 void ApplyOverrides(const Overrides& overrides, DaemonConfig* config);
-// The checks that need the whole picture (after the overrides): addresses, ids, limits.
+// The checks that need the whole picture (after the overrides): addresses, ids, limits, a TLS
+// mode chosen for the sync channel, certificates for a TCP control endpoint. Reads no file.
 Status Validate(const DaemonConfig& config);
+// The control endpoints' settings as the server uses them: the TCP endpoint's certificate, key
+// and CA default to [tls]'s. kInvalidArgument if tcp_listen is set without all three.
+Result<ControlOptions> MakeControlOptions(const DaemonConfig& config);
+// What --check-config adds to Validate: loads the certificates, keys, CAs and pre-shared key the
+// configuration names, and looks up the control socket's owner and group, so that a missing or
+// mismatched file is reported before the daemon starts.
+Status CheckFiles(const DaemonConfig& config);
 
 }  // namespace hasync::daemon

@@ -10,7 +10,6 @@
 
 #include "daemon/control_protocol.h"
 #include "daemon/encoding.h"
-#include "daemon/metrics.h"
 
 namespace hasync::daemon {
 
@@ -201,8 +200,9 @@ class DumpJob : public std::enable_shared_from_this<DumpJob> {
 
 }  // namespace
 
-ControlCommands::ControlCommands(asio::io_context& io, net::NodeDriver& driver)
-    : io_(io), driver_(driver) {}
+ControlCommands::ControlCommands(asio::io_context& io, net::NodeDriver& driver,
+                                 MetricsText metrics_text)
+    : io_(io), driver_(driver), metrics_text_(std::move(metrics_text)) {}
 
 void ControlCommands::Handle(std::string_view line, Reply reply) {
   ParsedRequest parsed = ParseRequest(line);
@@ -243,7 +243,7 @@ void ControlCommands::Handle(std::string_view line, Reply reply) {
       return driver_.Switchover(answer);
     case Command::kMetrics: {
       json response = OkResponse(id);
-      response["text"] = FormatMetrics(driver_.node().status(), driver_.node().counters());
+      response["text"] = metrics_text_();
       return reply(Serialize(response));
     }
   }

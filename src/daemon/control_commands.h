@@ -10,6 +10,8 @@
 
 #include <asio/io_context.hpp>
 #include <chrono>
+#include <functional>
+#include <string>
 #include <string_view>
 
 #include "daemon/control_server.h"
@@ -22,8 +24,11 @@ class ControlCommands {
   static constexpr uint64_t kLoadChunk = 4096;
   static constexpr std::chrono::milliseconds kLoadTurn{5};
 
-  // `io` and `driver` must outlive this object.
-  ControlCommands(asio::io_context& io, net::NodeDriver& driver);
+  using MetricsText = std::function<std::string()>;
+
+  // `io` and `driver` must outlive this object. `metrics_text` renders the metrics command's
+  // answer (the same text as /metrics).
+  ControlCommands(asio::io_context& io, net::NodeDriver& driver, MetricsText metrics_text);
 
   // A ControlServer::Handler.
   void Handle(std::string_view line, ControlServer::Reply reply);
@@ -31,6 +36,7 @@ class ControlCommands {
  private:
   asio::io_context& io_;
   net::NodeDriver& driver_;
+  MetricsText metrics_text_;
 };
 
 }  // namespace hasync::daemon

@@ -5,13 +5,16 @@
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <functional>
 #include <optional>
+#include <string>
 
 #include "daemon/control_commands.h"
 #include "daemon/control_server.h"
 #include "daemon/metrics.h"
 #include "daemon/metrics_server.h"
 #include "daemon/notify.h"
+#include "daemon/tls_mode.h"
 #include "net/driver_options.h"
 #include "net/endpoint.h"
 #include "net/node_driver.h"
@@ -28,6 +31,8 @@ constexpr std::chrono::milliseconds kGoodbyeTimeout{500};
 Status RunDaemon(const DaemonConfig& config) {
   Result<net::NodeDriver::Options> options = net::MakeDriverOptions(config.node);
   if (!options.ok()) return options.status();
+  Result<ControlOptions> control_options = MakeControlOptions(config);
+  if (!control_options.ok()) return control_options.status();
   // Sockets are written with MSG_NOSIGNAL, but a notify script's pipes or a library may not be.
   signal(SIGPIPE, SIG_IGN);
 
@@ -45,16 +50,21 @@ Status RunDaemon(const DaemonConfig& config) {
     if (e.split_brain) notify.SplitBrainResolved(config.node.node_id, e, net::DescribeReconcile(e));
   });
 
-  ControlCommands commands(io, driver);
-  ControlServer control(io, config.control_socket, config.control_mode,
+  // The metrics text reads the control server's counters and the control server serves it
+  // (the metrics command): filled in once both exist.
+  std::function<std::string()> metrics_text;
+  ControlCommands commands(io, driver, [&metrics_text] { return metrics_text(); });
+  ControlServer control(io, std::move(control_options).value(),
                         [&](std::string_view line, ControlServer::Reply reply) {
                           commands.Handle(line, std::move(reply));
                         });
+  metrics_text = [&driver, &control, mode = ModeOf(config.node.tls)] {
+    return FormatMetrics(driver.node().status(), driver.node().counters(), driver.link_counters(),
+                         control.counters(), mode);
+  };
   std::optional<MetricsServer> metrics;
   if (!config.metrics_listen.empty()) {
-    metrics.emplace(io, *net::ParseEndpoint(config.metrics_listen), [&driver] {
-      return FormatMetrics(driver.node().status(), driver.node().counters());
-    });
+    metrics.emplace(io, *net::ParseEndpoint(config.metrics_listen), metrics_text);
   }
 
   // The control socket first: if another daemon owns it, this one must not join the pair.
@@ -62,8 +72,9 @@ Status RunDaemon(const DaemonConfig& config) {
   if (started.ok() && metrics) started = metrics->Start();
   if (started.ok()) started = driver.Start();
   if (!started.ok()) return started;
-  spdlog::info("hasyncd: node {} (priority {}, cluster '{}') running", config.node.node_id,
-               config.node.priority, config.node.cluster);
+  spdlog::info("hasyncd: node {} (priority {}, cluster '{}') running, sync channel: {}",
+               config.node.node_id, config.node.priority, config.node.cluster,
+               DescribeSyncChannel(config.node.tls));
 
   asio::signal_set signals(io, SIGTERM, SIGINT);
   bool stopping = false;

@@ -86,11 +86,22 @@ int Run(int argc, char** argv) {
   hasync::daemon::ApplyOverrides(o, &config);
   hasync::Status valid = hasync::daemon::Validate(config);
   if (!valid.ok()) {
-    fmt::print(stderr, "hasyncd: {}{}\n", config_path.empty() ? "" : config_path + ": ",
-               valid.message());
+    fmt::print(stderr, "hasyncd: {}{}{}\n", config_path.empty() ? "" : config_path + ": ",
+               valid.message(),
+               config_path.empty() ? " (the sync channel's security is set in a config file "
+                                     "only: start with --config)"
+                                   : "");
     return 2;
   }
   if (check_only) {
+    // The files the configuration names (certificates, keys, the PSK) and the socket's owner
+    // are checked here, so that the unit's ExecStartPre catches them.
+    hasync::Status files = hasync::daemon::CheckFiles(config);
+    if (!files.ok()) {
+      fmt::print(stderr, "hasyncd: {}{}\n", config_path.empty() ? "" : config_path + ": ",
+                 files.message());
+      return 2;
+    }
     fmt::print("hasyncd: configuration ok\n");
     return 0;
   }

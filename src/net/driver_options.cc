@@ -1,10 +1,12 @@
 #include "net/driver_options.h"
 
 #include <fmt/format.h>
+#include <openssl/ssl.h>
 
 #include <algorithm>
 
 #include "net/endpoint.h"
+#include "net/link_security.h"
 
 namespace hasync::net {
 
@@ -54,6 +56,14 @@ Result<NodeDriver::Options> MakeDriverOptions(const ReplicaOptions& o) {
     return InvalidArgument(fmt::format("max_postponed_writes: must be 1..{}", kMaxPostponedWrites));
   }
   if (o.postpone_timeout.count() <= 0) return InvalidArgument("postpone_timeout: must be > 0");
+  Status tls = CheckTlsOptions(o.tls);
+  if (!tls.ok()) return tls;
+  if (o.max_connections_per_second == 0) {
+    return InvalidArgument("max_connections_per_second: must be >= 1");
+  }
+  if (o.max_pending_handshakes == 0) return InvalidArgument("max_pending_handshakes: must be >= 1");
+  if (o.handshake_timeout.count() <= 0) return InvalidArgument("handshake_timeout: must be > 0");
+  if (o.stall_timeout.count() <= 0) return InvalidArgument("stall_timeout: must be > 0");
 
   NodeDriver::Options d;
   d.core.node_id = o.node_id;
@@ -64,6 +74,9 @@ Result<NodeDriver::Options> MakeDriverOptions(const ReplicaOptions& o) {
   d.core.dead_after_missed = o.dead_after_missed;
   d.core.startup_wait = o.startup_wait;
   d.core.replicate_timeout = o.replicate_timeout;
+  // A peer that reads but never acknowledges is a stall too. Twice the bound, so that a peer
+  // that stops reading is cut by the link (which names that cause) rather than by this one.
+  d.core.ack_timeout = 2 * o.stall_timeout;
   d.core.bulk_rate = o.bulk_rate;
   d.core.reconcile_rate = o.reconcile_rate;
   d.core.max_unacked_bytes = o.max_unacked_bytes;
@@ -87,6 +100,18 @@ Result<NodeDriver::Options> MakeDriverOptions(const ReplicaOptions& o) {
     d.link.peer = *peer;
   }
   d.link.dial = o.node_id < peer_id;
+  d.link.tls = o.tls;
+  // The dialer's identity and its terminating NUL must fit in PSK_MAX_IDENTITY_LEN bytes; the
+  // cluster name itself is checked in full by the core's hello.
+  d.link.psk_identity = ("hasync:" + o.cluster).substr(0, PSK_MAX_IDENTITY_LEN - 1);
+  d.link.max_connections_per_second = o.max_connections_per_second;
+  d.link.max_pending_handshakes = o.max_pending_handshakes;
+  d.link.handshake_timeout = o.handshake_timeout;
+  d.link.stall_timeout = o.stall_timeout;
+  // The core stops streaming at max_unacked_bytes and resynchronises instead; the queue holds at
+  // most that twice over (what the kernel has not taken yet, and a bulk window) plus control
+  // frames, so only a peer that stopped reading reaches this bound.
+  d.link.max_queue_bytes = 2 * o.max_unacked_bytes + (size_t{8} << 20);
   return d;
 }
 

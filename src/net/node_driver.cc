@@ -238,7 +238,13 @@ void NodeDriver::On(core::SwitchoverCompleted& e) {
   std::exchange(switchover_done_, nullptr)(std::move(e.status));
 }
 
-void NodeDriver::On(core::CloseChannel& e) { link_.Close(e.reason, PaceOf(e.cause)); }
+void NodeDriver::On(core::CloseChannel& e) {
+  // The core logs and counts a refused hello, but does not know where it came from.
+  if (e.cause == core::CloseCause::kRejected) {
+    spdlog::warn("sync: rejected peer {}: {}", link_.remote(), e.reason);
+  }
+  link_.Close(e.reason, PaceOf(e.cause));
+}
 
 void NodeDriver::On(core::LogLine& e) { spdlog::log(LevelOf(e.severity), "{}", e.text); }
 

@@ -29,6 +29,7 @@
 #include "core/node.h"
 #include "hasync/merge.h"
 #include "net/lifetime.h"
+#include "net/link_counters.h"
 #include "net/peer_link.h"
 
 namespace hasync::net {
@@ -51,7 +52,8 @@ class NodeDriver : private PeerLink::Listener {
   NodeDriver(const NodeDriver&) = delete;
   NodeDriver& operator=(const NodeDriver&) = delete;
 
-  // Listens (and dials) and starts the core's startup wait. Errors: the listen address.
+  // Listens (and dials) and starts the core's startup wait. Errors: the security settings or
+  // their files (Options::link.tls), the listen address.
   Status Start();
   // Graceful stop: the core says goodbye (the peer takes over at once), the link writes it and
   // closes, then `done` runs. The driver is inert afterwards.
@@ -82,6 +84,8 @@ class NodeDriver : private PeerLink::Listener {
   // Read access (records, status, counters). Valid on the io thread only.
   const core::Node& node() const { return node_; }
   asio::ip::tcp::endpoint listen_endpoint() const { return link_.local_endpoint(); }
+  // What the sync port saw below the protocol (connections, handshakes, stalls).
+  const LinkCounters& link_counters() const { return link_.counters(); }
   core::TimePoint Now() const;
 
  private:

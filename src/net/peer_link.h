@@ -1,4 +1,5 @@
-// PeerLink: the one TCP connection between this node and its peer.
+// PeerLink: the one connection between this node and its peer, secured by TLS 1.3 (or plain TCP
+// when the operator chose insecure = true), and the limits on who may connect.
 //
 // Both nodes listen; the node with the lower node id also dials the peer (every retry_interval,
 // each attempt bounded by connect_timeout), so exactly one side initiates and the two never race
@@ -7,11 +8,21 @@
 // killed with -9, any socket error) is reported once through Listener::OnLinkDown and then
 // replaced by dialing or accepting again.
 //
-// Writes are double-buffered per connection: bytes handed to Send() are appended to `pending`
-// while the previous batch is being written from `writing`; when that write completes the two
-// vectors are swapped. Exactly one async_write is in flight and, once the vectors have grown,
-// no frame costs an allocation. The queue is not bounded here: the core bounds what it sends
-// without acknowledgement (CoreConfig::max_unacked_bytes).
+// Before a connection is adopted (reported by OnLinkUp) it completes its TLS handshake within
+// handshake_timeout: the peer's certificate chains to the CA and names peer_name (certificate
+// mode), or it holds the pre-shared key. The dialer waits also for the acceptor's first bytes,
+// because in TLS 1.3 a client finishes before the server has checked the client's
+// certificate. A refused handshake is logged with the peer's address and the reason, counted,
+// and the dialer retries only after retry_after_close. Incoming connections pass a token bucket
+// of max_connections_per_second first (refusals are summarised in one log line a second), and
+// at most max_pending_handshakes run at once. In plain mode a connection is adopted at once.
+//
+// Writes are double-buffered per connection (PeerConn): no frame costs an allocation once the
+// buffers have grown, and exactly one write is in flight. The queue is bounded twice: a
+// connection whose queued bytes pass max_queue_bytes, or whose write has not moved for
+// stall_timeout, is dropped as a peer that stopped reading (the core resynchronises it on the
+// next connection). The core bounds what it sends without acknowledgement well below that
+// (CoreConfig::max_unacked_bytes), so a reading peer never reaches the bound.
 //
 // Single-threaded: every method and callback runs on the io_context's thread.
 #pragma once
@@ -29,8 +40,13 @@
 #include <string_view>
 #include <vector>
 
+#include "hasync/node.h"
 #include "hasync/status.h"
+#include "net/accept_limiter.h"
 #include "net/lifetime.h"
+#include "net/link_counters.h"
+#include "net/link_security.h"
+#include "net/peer_conn.h"
 
 namespace hasync::net {
 
@@ -50,6 +66,16 @@ class PeerLink {
     // allow it in full, else the kernel's autotuning is left on (it does better than a cap).
     int socket_buffer_bytes = 4 << 20;
     size_t read_buffer_bytes = 256 << 10;
+    // How the channel is secured; Start refuses options that choose no mode (link_security.h).
+    TlsOptions tls;
+    std::string psk_identity = "hasync";  // PSK mode: both nodes must use the same
+    // Limits, as ReplicaOptions describes them (hasync/node.h). MakeDriverOptions sets
+    // max_queue_bytes to 2 x max_unacked_bytes + 8 MiB; the default matches the core's default.
+    uint32_t max_connections_per_second = 20;
+    uint32_t max_pending_handshakes = 8;
+    std::chrono::milliseconds handshake_timeout{2000};
+    std::chrono::milliseconds stall_timeout{10000};
+    size_t max_queue_bytes = size_t{136} << 20;
   };
 
   // Receives what happens on the link. Called on the io thread; may call back into PeerLink.
@@ -67,13 +93,16 @@ class PeerLink {
   PeerLink(const PeerLink&) = delete;
   PeerLink& operator=(const PeerLink&) = delete;
 
-  // Binds and listens, then starts dialing if this node dials. Errors: the address is in use or
-  // not local.
+  // Loads the TLS files, binds and listens, then starts dialing if this node dials. Errors: no
+  // or two security modes, a TLS file missing or wrong (named), the address in use or not local.
   Status Start();
   // The bound address (with the real port when Options::listen asked for port 0).
   asio::ip::tcp::endpoint local_endpoint() const;
 
   bool up() const { return conn_ != nullptr; }
+  // The peer connection's remote address ("10.0.0.2:7400"), or "" when none is up.
+  std::string remote() const { return conn_ ? conn_->remote : std::string(); }
+  const LinkCounters& counters() const { return counters_; }
   // Queues bytes for the peer; dropped when no connection is up (the core knows it is down).
   // Takes `bytes` and leaves it empty: swapped in when nothing is pending (no copy; the caller
   // gets back an empty buffer with capacity), appended otherwise.
@@ -94,15 +123,23 @@ class PeerLink {
   void Stop();
 
  private:
-  struct Conn;
+  using Conn = std::shared_ptr<PeerConn>;
   void Accept();
+  void OnAccepted(asio::ip::tcp::socket socket);
+  void ScheduleRefusalSummary();
   void Dial();
   void ScheduleDial(std::chrono::milliseconds delay);
-  void Adopt(std::shared_ptr<Conn> conn, std::string_view how);
-  void Read(const std::shared_ptr<Conn>& conn);
-  void StartWrite(const std::shared_ptr<Conn>& conn);
-  void Drop(const std::shared_ptr<Conn>& conn, std::string reason);
+  void Handshake(const Conn& conn, bool dialed);
+  void FinishHandshake(const Conn& conn, bool dialed, const asio::error_code& ec);
+  void Refuse(const Conn& conn, bool dialed, const asio::error_code& ec);
+  void Adopt(Conn conn, std::string_view how);
+  void Read(const Conn& conn);
+  void StartWrite(const Conn& conn);
+  void WatchStall(const Conn& conn);
+  void DropStalled(const Conn& conn, size_t queued);
+  void Drop(const Conn& conn, std::string reason);
   void FinishGraceful();
+  void CloseHandshakes();
   void ConfigureSocket(asio::ip::tcp::socket& socket);
 
   asio::io_context& io_;
@@ -110,13 +147,19 @@ class PeerLink {
   int receive_buffer_bytes_;  // 0: leave it to the kernel
   int send_buffer_bytes_;
   Listener* listener_;
+  LinkSecurity security_;  // loaded by Start
+  LinkCounters counters_;
+  AcceptLimiter limiter_;
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer dial_timer_;
   asio::steady_timer connect_timer_;
-  asio::steady_timer accept_timer_;  // backs off after an accept error (EMFILE)
-  std::shared_ptr<Conn> conn_;       // the peer connection, if up
-  std::shared_ptr<Conn> dialing_;    // the connect attempt in progress, if any
-  std::string last_dial_error_;      // logged once per distinct error, not every 100 ms
+  asio::steady_timer accept_timer_;   // backs off after an accept error (EMFILE)
+  asio::steady_timer refusal_timer_;  // one summary of rate-limited connections a second
+  bool refusal_summary_armed_ = false;
+  Conn conn_;                      // the peer connection, if up
+  Conn dialing_;                   // the connect attempt (and then handshake) in progress
+  std::vector<Conn> handshaking_;  // accepted connections in their TLS handshake
+  std::string last_dial_error_;    // logged once per distinct error, not every 100 ms
   bool stopped_ = false;
   std::function<void()> graceful_done_;
   asio::steady_timer graceful_timer_;

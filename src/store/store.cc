@@ -54,6 +54,12 @@ size_t Store::records() const {
   return n;
 }
 
+size_t Store::tombstones() const {
+  size_t n = 0;
+  for (const auto& table : tables_) n += table->tombstones();
+  return n;
+}
+
 uint64_t Store::digest() const {
   uint64_t sum = 0;
   std::string entry;

@@ -40,7 +40,8 @@ class Store {
   size_t table_count() const { return tables_.size(); }
   Table& table_at(size_t index) const { return *tables_[index]; }
 
-  size_t records() const;  // live records in all tables
+  size_t records() const;     // live records in all tables
+  size_t tombstones() const;  // deletes kept until the peer has them, in all tables
   // Digest of all tables: combines each non-empty table's name with its digest, order-independent,
   // so a table that exists but is empty on one node does not make digests differ.
   uint64_t digest() const;

@@ -35,11 +35,18 @@ Status ValidateEntry(Payload p, uint32_t index, const BatchLimits& limits, size_
       op != static_cast<uint8_t>(RecordOp::kDelete)) {
     return bad(fmt::format("op is {}, must be 1 (upsert) or 2 (delete)", op));
   }
-  if (key_len == 0 || key_len > limits.max_key_bytes) {
-    return bad(fmt::format("key length {} outside 1..{}", key_len, limits.max_key_bytes));
+  // Sizes over the configured limits are kTooLarge, so the receiver can count them apart from
+  // malformed entries: a peer with other limits, not a broken one.
+  auto too_large = [index](std::string why) {
+    return TooLarge(fmt::format("records: entry {}: {}", index, why));
+  };
+  if (key_len == 0) return bad(fmt::format("key length 0 outside 1..{}", limits.max_key_bytes));
+  if (key_len > limits.max_key_bytes) {
+    return too_large(fmt::format("key length {} outside 1..{}", key_len, limits.max_key_bytes));
   }
   if (value_len > limits.max_value_bytes) {
-    return bad(fmt::format("value length {} over limit {}", value_len, limits.max_value_bytes));
+    return too_large(
+        fmt::format("value length {} over limit {}", value_len, limits.max_value_bytes));
   }
   if (op == static_cast<uint8_t>(RecordOp::kDelete) && value_len != 0) {
     return bad(fmt::format("delete carries a value of {} bytes", value_len));

@@ -100,5 +100,21 @@ TEST(RequestTest, IntentIsSentOnlyWhenNotUpdate) {
   EXPECT_FALSE(Request(in).contains("intent"));
 }
 
+// A broken or hostile daemon's answer (found by fuzz_control_response): numbers out of range
+// and fields of the wrong type read as absent; nothing throws or overflows.
+TEST(FormatStatusTest, MalformedFieldsReadAsAbsent) {
+  json s = Status("active", "idle", Peer("standby", true));
+  s["postponed"] = 1e300;
+  s["unacked_bytes"] = -5;
+  s["role"] = 1;
+  s["peer"]["in_sync"] = "yes";
+  std::string line;
+  EXPECT_NO_THROW(line = FormatStatus(s));
+  EXPECT_EQ(line.find("postponed"), std::string::npos) << line;
+  EXPECT_EQ(line.find("unacked"), std::string::npos) << line;
+  json load = {{"seconds", "fast"}, {"count", -1e300}};
+  EXPECT_EQ(FormatLoad(load), "loaded 0 records in 0.00 s");
+}
+
 }  // namespace
 }  // namespace hasync::cli

@@ -168,7 +168,7 @@ TEST(Hello, PeerFromAnotherClusterIsRejected) {
   // Whichever reads the other's hello first refuses it and closes the channel.
   EXPECT_FALSE(p.node(0).status().peer.connected);
   EXPECT_FALSE(p.node(1).status().peer.connected);
-  EXPECT_EQ(p.node(0).counters().peers_rejected + p.node(1).counters().peers_rejected, 1u);
+  EXPECT_EQ(p.node(0).counters().peers_rejected() + p.node(1).counters().peers_rejected(), 1u);
 }
 
 TEST(Hello, PeerClaimingOurNodeIdIsRejected) {
@@ -178,7 +178,7 @@ TEST(Hello, PeerClaimingOurNodeIdIsRejected) {
   p.Connect();
   EXPECT_FALSE(p.node(0).status().peer.connected);
   EXPECT_FALSE(p.node(1).status().peer.connected);
-  EXPECT_EQ(p.node(0).counters().peers_rejected + p.node(1).counters().peers_rejected, 1u);
+  EXPECT_EQ(p.node(0).counters().peers_rejected() + p.node(1).counters().peers_rejected(), 1u);
 }
 
 TEST(Hello, PeerWithOtherLimitsIsRejected) {
@@ -196,7 +196,7 @@ TEST(Hello, GarbageClosesTheChannelAndIsCounted) {
   p.StartConnected();
   std::vector<uint8_t> junk(64, 0xAB);
   p.Inject(1, junk);
-  EXPECT_EQ(p.node(1).counters().protocol_errors, 1u);
+  EXPECT_EQ(p.node(1).counters().protocol_errors(), 1u);
   EXPECT_FALSE(p.node(1).status().peer.connected);
 }
 

@@ -227,7 +227,7 @@ TEST(Reconcile, MismatchedSplitBrainRulesAreRefused) {
   Pair p(a, TestConfig(2, 200));
   p.StartConnected();
   // Whichever reads the other's hello first refuses it and closes the channel.
-  EXPECT_GE(p.node(0).counters().peers_rejected + p.node(1).counters().peers_rejected, 1u);
+  EXPECT_GE(p.node(0).counters().peers_rejected() + p.node(1).counters().peers_rejected(), 1u);
   EXPECT_FALSE(p.node(0).status().peer.connected);
   EXPECT_FALSE(p.node(1).status().peer.connected);
 }

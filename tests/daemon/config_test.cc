@@ -1,10 +1,14 @@
 #include "daemon/config.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "core/config.h"
+#include "daemon/daemon_test_certs.h"
+#include "daemon/tls_mode.h"
 #include "net/driver_options.h"
 
 namespace hasync::daemon {
@@ -24,15 +28,46 @@ std::string ErrorOf(std::string_view text) {
   return config.status().message();
 }
 
+// The defaults plus a TLS mode: the smallest configuration Validate accepts.
+DaemonConfig Insecure() {
+  DaemonConfig c;
+  c.node.tls.insecure = true;
+  return c;
+}
+
+// The message Validate gives for the configuration in `text`.
+std::string InvalidBecause(std::string_view text) {
+  Status s = Validate(Parse(text));
+  EXPECT_FALSE(s.ok()) << text;
+  return s.message();
+}
+
+constexpr std::string_view kCertificateMode =
+    "[tls]\ncertificate = \"/etc/hasync/tls/node1.crt\"\nprivate_key = "
+    "\"/etc/hasync/tls/node1.key\"\nca = \"/etc/hasync/tls/ca.crt\"\npeer_name = \"node2\"\n";
+
+using hasync::testing::DaemonTestCert;
+
 TEST(ConfigTest, EmptyFileGivesDefaults) {
   DaemonConfig c = Parse("");
   EXPECT_EQ(c.node.node_id, 1);
   EXPECT_EQ(c.node.heartbeat_interval, 50ms);
   EXPECT_EQ(c.node.dead_after_missed, 3u);
   EXPECT_EQ(c.node.startup_wait, 500ms);
-  EXPECT_EQ(c.control_socket, "/run/hasync/hasyncd.sock");
-  EXPECT_EQ(c.control_mode, 0600u);
-  EXPECT_TRUE(Validate(c).ok());
+  EXPECT_EQ(c.control.socket, "/run/hasync/hasyncd.sock");
+  EXPECT_EQ(c.control.mode, 0600u);
+  EXPECT_EQ(c.control.owner, "");
+  EXPECT_EQ(c.control.group, "");
+  EXPECT_EQ(c.control.max_connections, 64u);
+  EXPECT_EQ(c.control.tcp_listen, "");
+  EXPECT_TRUE(c.control.allowed_clients.empty());
+  EXPECT_EQ(c.node.max_connections_per_second, 20u);
+  EXPECT_EQ(c.node.max_pending_handshakes, 8u);
+  EXPECT_EQ(c.node.handshake_timeout, 2000ms);
+  EXPECT_EQ(c.node.stall_timeout, 10000ms);
+  EXPECT_FALSE(c.node.tls.insecure);
+  // No default TLS mode: a node never runs unauthenticated because a section was forgotten.
+  EXPECT_NE(Validate(c).message().find("[tls]: no mode chosen"), std::string::npos);
 }
 
 TEST(ConfigTest, EverySectionParses) {
@@ -63,10 +98,28 @@ postpone_timeout_ms = 750
 max_key_bytes = 256
 max_value_bytes = 4096
 max_tables = 8
+max_connections_per_second = 5
+max_pending_handshakes = 2
+handshake_timeout_ms = 1500
+stall_timeout_ms = 30000
+
+[tls]
+certificate = "/etc/hasync/tls/node2.crt"
+private_key = "/etc/hasync/tls/node2.key"
+ca = "/etc/hasync/tls/ca.crt"
+peer_name = "node1"
 
 [control]
 socket = "/tmp/h.sock"
 mode = 0o660
+owner = "hasync"
+group = 120
+max_connections = 16
+tcp_listen = "10.0.0.2:7410"
+tls_certificate = "/etc/hasync/tls/control.crt"
+tls_private_key = "/etc/hasync/tls/control.key"
+tls_ca = "/etc/hasync/tls/admin-ca.crt"
+allowed_clients = ["admin", "monitor"]
 
 [notify]
 notify_active = "/etc/hasync/up.sh"
@@ -101,8 +154,24 @@ level = "debug"
   EXPECT_EQ(c.node.max_key_bytes, 256u);
   EXPECT_EQ(c.node.max_value_bytes, 4096u);
   EXPECT_EQ(c.node.max_tables, 8u);
-  EXPECT_EQ(c.control_socket, "/tmp/h.sock");
-  EXPECT_EQ(c.control_mode, 0660u);
+  EXPECT_EQ(c.node.max_connections_per_second, 5u);
+  EXPECT_EQ(c.node.max_pending_handshakes, 2u);
+  EXPECT_EQ(c.node.handshake_timeout, 1500ms);
+  EXPECT_EQ(c.node.stall_timeout, 30000ms);
+  EXPECT_EQ(c.node.tls.certificate, "/etc/hasync/tls/node2.crt");
+  EXPECT_EQ(c.node.tls.private_key, "/etc/hasync/tls/node2.key");
+  EXPECT_EQ(c.node.tls.ca, "/etc/hasync/tls/ca.crt");
+  EXPECT_EQ(c.node.tls.peer_name, "node1");
+  EXPECT_EQ(c.control.socket, "/tmp/h.sock");
+  EXPECT_EQ(c.control.mode, 0660u);
+  EXPECT_EQ(c.control.owner, "hasync");
+  EXPECT_EQ(c.control.group, "120");
+  EXPECT_EQ(c.control.max_connections, 16u);
+  EXPECT_EQ(c.control.tcp_listen, "10.0.0.2:7410");
+  EXPECT_EQ(c.control.tls_certificate, "/etc/hasync/tls/control.crt");
+  EXPECT_EQ(c.control.tls_private_key, "/etc/hasync/tls/control.key");
+  EXPECT_EQ(c.control.tls_ca, "/etc/hasync/tls/admin-ca.crt");
+  EXPECT_EQ(c.control.allowed_clients, (std::vector<std::string>{"admin", "monitor"}));
   EXPECT_EQ(c.notify.on_active, Command{"/etc/hasync/up.sh"});
   EXPECT_EQ(c.notify.on_standby, (Command{"/etc/hasync/down.sh", "--quiet"}));
   EXPECT_TRUE(c.notify.on_any.empty());
@@ -113,7 +182,7 @@ level = "debug"
 }
 
 TEST(ConfigTest, ReconciliationKeysDefaultToTheCoresDefaults) {
-  DaemonConfig c = Parse("");
+  DaemonConfig c = Parse("[tls]\ninsecure = true\n");
   Result<net::NodeDriver::Options> d = net::MakeDriverOptions(c.node);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   core::CoreConfig defaults;
@@ -128,14 +197,15 @@ TEST(ConfigTest, ReconciliationKeysDefaultToTheCoresDefaults) {
 TEST(ConfigTest, ReconciliationKeysReachTheCore) {
   DaemonConfig c = Parse(
       "[node]\nsplit_brain_rule = \"longest-active\"\n[sync]\nbulk_after_reconcile = "
-      "\"always\"\nmax_postponed_writes = 7\npostpone_timeout_ms = 1500\n");
+      "\"always\"\nmax_postponed_writes = 7\npostpone_timeout_ms = 1500\n[tls]\ninsecure = "
+      "true\n");
   Result<net::NodeDriver::Options> d = net::MakeDriverOptions(c.node);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   EXPECT_EQ(d->core.split_brain_rule, SplitBrainRule::kLongestActiveFirst);
   EXPECT_TRUE(d->core.bulk_after_reconcile_always);
   EXPECT_EQ(d->core.max_postponed_writes, 7u);
   EXPECT_EQ(d->core.postpone_timeout, 1500ms);
-  c = Parse("[sync]\nreconcile_rate = 300\n");
+  c = Parse("[sync]\nreconcile_rate = 300\n[tls]\ninsecure = true\n");
   EXPECT_EQ(net::MakeDriverOptions(c.node)->core.reconcile_rate, 300u);
   c = Parse(
       "[node]\nsplit_brain_rule = \"priority\"\n[sync]\nbulk_after_reconcile = "
@@ -175,13 +245,13 @@ TEST(ConfigTest, BadReconciliationValuesNameKeyAndLine) {
 }
 
 TEST(ConfigTest, ValidateRejectsBadReconciliationOptions) {
-  DaemonConfig c;
+  DaemonConfig c = Insecure();
   c.node.max_postponed_writes = 0;
   EXPECT_NE(Validate(c).message().find("max_postponed_writes"), std::string::npos);
-  c = DaemonConfig();
+  c = Insecure();
   c.node.postpone_timeout = 0ms;
   EXPECT_NE(Validate(c).message().find("postpone_timeout"), std::string::npos);
-  c = DaemonConfig();
+  c = Insecure();
   c.node.split_brain_rule = static_cast<SplitBrainRule>(7);
   EXPECT_NE(Validate(c).message().find("split_brain_rule"), std::string::npos);
 }
@@ -202,7 +272,7 @@ TEST(ConfigTest, FlagsOverrideTheFile) {
   EXPECT_EQ(c.node.priority, 250);
   EXPECT_EQ(c.node.peer, "127.0.0.1:7402");
   EXPECT_EQ(c.node.listen, "127.0.0.1:7401");
-  EXPECT_EQ(c.control_socket, "/tmp/x.sock");
+  EXPECT_EQ(c.control.socket, "/tmp/x.sock");
   EXPECT_EQ(c.node.bulk_rate, 1000u);
   EXPECT_EQ(c.node.reconcile_rate, 500u);
   EXPECT_TRUE(c.node.preempt);
@@ -249,26 +319,26 @@ TEST(ConfigTest, NotifyArrayMustHoldStrings) {
 }
 
 TEST(ConfigTest, ValidateRejectsBadAddresses) {
-  DaemonConfig c;
+  DaemonConfig c = Insecure();
   c.node.peer = "peer.example:7400";
   EXPECT_NE(Validate(c).message().find("peer:"), std::string::npos) << Validate(c).message();
-  c = DaemonConfig();
+  c = Insecure();
   c.node.listen = "10.0.0.1";
   EXPECT_NE(Validate(c).message().find("listen:"), std::string::npos);
-  c = DaemonConfig();
+  c = Insecure();
   c.metrics_listen = "nope";
   EXPECT_FALSE(Validate(c).ok());
-  c = DaemonConfig();
+  c = Insecure();
   c.node.peer = "[fd00::2]:7400";
   EXPECT_TRUE(Validate(c).ok()) << Validate(c).ToString();
 }
 
 TEST(ConfigTest, ValidateRejectsSamePeerIdAndBadLogLevel) {
-  DaemonConfig c;
+  DaemonConfig c = Insecure();
   c.node.node_id = 2;
   c.node.peer_id = 2;
   EXPECT_NE(Validate(c).message().find("peer_id"), std::string::npos);
-  c = DaemonConfig();
+  c = Insecure();
   c.log_level = "verbose";
   EXPECT_FALSE(Validate(c).ok());
 }
@@ -286,6 +356,150 @@ TEST(ConfigTest, ShippedExampleConfigIsValid) {
   Result<DaemonConfig> c = LoadConfigFile(root + "etc/hasyncd.toml");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_TRUE(Validate(c.value()).ok()) << Validate(c.value()).ToString();
+  // TLS is on in the shipped file: certificates, the peer named.
+  EXPECT_EQ(ModeOf(c->node.tls), TlsMode::kCertificate);
+  EXPECT_EQ(c->node.tls.peer_name, "node2");
+}
+
+TEST(ConfigTest, EachTlsModeParsesAndValidates) {
+  DaemonConfig c = Parse(kCertificateMode);
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c).ToString();
+  EXPECT_EQ(DescribeSyncChannel(c.node.tls), "TLS 1.3 (certificate, peer 'node2')");
+  c = Parse("[tls]\npsk_file = \"/etc/hasync/tls/psk.key\"\n");
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c).ToString();
+  EXPECT_EQ(ModeOf(c.node.tls), TlsMode::kPsk);
+  c = Parse("[tls]\ninsecure = true\n");
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c).ToString();
+  EXPECT_EQ(ModeOf(c.node.tls), TlsMode::kInsecure);
+  EXPECT_EQ(net::MakeDriverOptions(c.node)->link.tls.insecure, true);
+}
+
+TEST(ConfigTest, NoTlsModeSaysWhatToSet) {
+  std::string error = InvalidBecause("[node]\nid = 1\n");
+  EXPECT_EQ(error,
+            "[tls]: no mode chosen: set certificate, private_key, ca and peer_name "
+            "(scripts/hasync-certs makes a lab CA), or psk_file, or insecure = true for a "
+            "dedicated link");
+  EXPECT_NE(InvalidBecause("[tls]\ninsecure = false\n").find("no mode chosen"), std::string::npos);
+}
+
+TEST(ConfigTest, IncompleteOrMixedTlsModesAreErrors) {
+  std::string error = InvalidBecause("[tls]\ncertificate = \"a.crt\"\nca = \"ca.crt\"\n");
+  EXPECT_NE(error.find("[tls]: certificate mode needs private_key, peer_name as well"),
+            std::string::npos)
+      << error;
+  error = InvalidBecause(std::string(kCertificateMode) + "psk_file = \"psk.key\"\n");
+  EXPECT_NE(error.find("choose one mode"), std::string::npos) << error;
+  error = InvalidBecause("[tls]\npsk_file = \"psk.key\"\ninsecure = true\n");
+  EXPECT_NE(error.find("insecure = true turns TLS off"), std::string::npos) << error;
+  EXPECT_NE(ErrorOf("[tls]\ninsecure = 1\n").find("tls.insecure: expected true or false"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[tls]\nverify = false\n").find("unknown key 'verify' in [tls]"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, LimitsReachTheSyncLink) {
+  DaemonConfig c = Parse(
+      "[tls]\ninsecure = true\n[limits]\nmax_connections_per_second = 3\n"
+      "max_pending_handshakes = 4\nhandshake_timeout_ms = 500\nstall_timeout_ms = 2500\n");
+  Result<net::NodeDriver::Options> d = net::MakeDriverOptions(c.node);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->link.max_connections_per_second, 3u);
+  EXPECT_EQ(d->link.max_pending_handshakes, 4u);
+  EXPECT_EQ(d->link.handshake_timeout, 500ms);
+  EXPECT_EQ(d->link.stall_timeout, 2500ms);
+  EXPECT_NE(ErrorOf("[limits]\nmax_connections_per_second = 0\n").find("must be 1..100000"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[limits]\nmax_pending_handshakes = 0\n").find("must be 1..1024"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[limits]\nhandshake_timeout_ms = 0\n").find("limits.handshake_timeout_ms"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[limits]\nstall_timeout_ms = \"10s\"\n").find("expected an integer"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, ControlOwnerIsANameOrAnId) {
+  DaemonConfig c = Parse("[control]\nowner = 0\ngroup = \"adm\"\n");
+  EXPECT_EQ(c.control.owner, "0");
+  EXPECT_EQ(c.control.group, "adm");
+  EXPECT_NE(ErrorOf("[control]\nowner = -1\n").find("control.owner"), std::string::npos);
+  EXPECT_NE(ErrorOf("[control]\ngroup = \"\"\n").find("must not be empty"), std::string::npos);
+  EXPECT_NE(ErrorOf("[control]\nowner = true\n").find("a name or a numeric id"), std::string::npos);
+  EXPECT_NE(ErrorOf("[control]\nmax_connections = 0\n").find("must be 1..65536"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[control]\nallowed_clients = \"admin\"\n").find("an array of names"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[control]\nallowed_clients = [\"admin\", \"\"]\n").find("non-empty"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, TcpControlEndpointExistsOnlyWithCertificates) {
+  std::string error =
+      InvalidBecause("[tls]\ninsecure = true\n[control]\ntcp_listen = \"127.0.0.1:7410\"\n");
+  EXPECT_NE(error.find("[control] tcp_listen: the TCP control endpoint exists only with TLS and "
+                       "client certificates"),
+            std::string::npos)
+      << error;
+  error = InvalidBecause(
+      "[tls]\npsk_file = \"psk.key\"\n[control]\ntcp_listen = \"127.0.0.1:7410\"\n"
+      "tls_certificate = \"c.crt\"\ntls_ca = \"ca.crt\"\n");
+  EXPECT_NE(error.find("set tls_certificate, tls_private_key and tls_ca"), std::string::npos);
+  EXPECT_NE(
+      InvalidBecause(std::string(kCertificateMode) + "[control]\ntcp_listen = \"localhost:7410\"\n")
+          .find("[control] tcp_listen:"),
+      std::string::npos)
+      << "numeric addresses only";
+}
+
+TEST(ConfigTest, TcpControlEndpointDefaultsToTheNodesCertificate) {
+  DaemonConfig c =
+      Parse(std::string(kCertificateMode) + "[control]\ntcp_listen = \"127.0.0.1:7410\"\n");
+  ASSERT_TRUE(Validate(c).ok()) << Validate(c).ToString();
+  Result<ControlOptions> o = MakeControlOptions(c);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->tls_certificate, "/etc/hasync/tls/node1.crt");
+  EXPECT_EQ(o->tls_private_key, "/etc/hasync/tls/node1.key");
+  EXPECT_EQ(o->tls_ca, "/etc/hasync/tls/ca.crt");
+  // Its own files win, each one separately; with psk or insecure sync they are required.
+  c = Parse(std::string(kCertificateMode) +
+            "[control]\ntcp_listen = \"127.0.0.1:7410\"\ntls_ca = \"/etc/hasync/admins.crt\"\n");
+  EXPECT_EQ(MakeControlOptions(c)->tls_ca, "/etc/hasync/admins.crt");
+  EXPECT_EQ(MakeControlOptions(c)->tls_certificate, "/etc/hasync/tls/node1.crt");
+  c = Parse(
+      "[tls]\ninsecure = true\n[control]\ntcp_listen = \"127.0.0.1:7410\"\n"
+      "tls_certificate = \"c.crt\"\ntls_private_key = \"c.key\"\ntls_ca = \"ca.crt\"\n");
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c).ToString();
+  // Without tcp_listen nothing is filled in: the unix socket needs no certificate.
+  c = Parse(kCertificateMode);
+  EXPECT_EQ(MakeControlOptions(c)->tls_certificate, "");
+}
+
+TEST(ConfigTest, CheckFilesLoadsWhatTheConfigurationNames) {
+  auto config = [](std::string_view certificate, std::string_view key) {
+    return fmt::format(
+        "[tls]\ncertificate = \"{}\"\nprivate_key = \"{}\"\nca = \"{}\"\npeer_name = "
+        "\"node2\"\n[control]\ntcp_listen = \"127.0.0.1:0\"\n",
+        certificate, key, DaemonTestCert("ca.crt"));
+  };
+  DaemonConfig c = Parse(config(DaemonTestCert("node1.crt"), DaemonTestCert("node1.key")));
+  EXPECT_TRUE(CheckFiles(c).ok()) << CheckFiles(c).ToString();
+  c = Parse(config(DaemonTestCert("node9.crt"), DaemonTestCert("node1.key")));
+  std::string error = CheckFiles(c).message();
+  EXPECT_NE(error.find("[tls]: "), std::string::npos) << error;
+  EXPECT_NE(error.find("node9.crt"), std::string::npos) << error;
+  c = Parse(config(DaemonTestCert("node1.crt"), DaemonTestCert("node2.key")));
+  error = CheckFiles(c).message();
+  EXPECT_NE(error.find("does not match"), std::string::npos) << error;
+  // The TCP endpoint's own files are loaded too.
+  c = Parse(config(DaemonTestCert("node1.crt"), DaemonTestCert("node1.key")) +
+            "tls_private_key = \"" + DaemonTestCert("admin.key") + "\"\n");
+  error = CheckFiles(c).message();
+  EXPECT_NE(error.find("[control] tcp_listen: "), std::string::npos) << error;
+  c = Parse("[tls]\ninsecure = true\n[control]\nowner = \"no-such-user-hasync\"\n");
+  error = CheckFiles(c).message();
+  EXPECT_NE(error.find("no user named 'no-such-user-hasync'"), std::string::npos) << error;
+  c = Parse("[tls]\npsk_file = \"/nonexistent/psk.key\"\n");
+  EXPECT_NE(CheckFiles(c).message().find("/nonexistent/psk.key"), std::string::npos);
 }
 
 }  // namespace

@@ -1,12 +1,20 @@
 #include "daemon/metrics.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
 
 namespace hasync::daemon {
 namespace {
 
 bool Has(const std::string& text, const std::string& line) {
   return text.find("\n" + line + "\n") != std::string::npos;
+}
+
+std::string Format(const core::NodeStatus& s, const core::Counters& c) {
+  return FormatMetrics(s, c, net::LinkCounters{}, ControlCounters{}, TlsMode::kCertificate);
 }
 
 TEST(MetricsTest, StateAndCountersInTextFormat) {
@@ -21,7 +29,7 @@ TEST(MetricsTest, StateAndCountersInTextFormat) {
   core::Counters c;
   c.failovers = 3;
   c.bytes_sent = 99;
-  std::string text = FormatMetrics(s, c);
+  std::string text = Format(s, c);
   EXPECT_TRUE(Has(text, "hasync_role{role=\"standby\"} 1")) << text;
   EXPECT_TRUE(Has(text, "hasync_role{role=\"active\"} 0"));
   EXPECT_TRUE(Has(text, "hasync_sync_state{state=\"bulk_receiving\"} 1"));
@@ -47,6 +55,7 @@ TEST(MetricsTest, ReconciliationCountersAndGauges) {
   s.peer.connected = true;
   s.peer.sync = SyncState::kReconciling;
   s.postponed = 3;
+  s.tombstones = 17;
   core::Counters c;
   c.split_brains = 1;
   c.reconciliations_sent = 2;
@@ -61,7 +70,7 @@ TEST(MetricsTest, ReconciliationCountersAndGauges) {
   c.postponed_expired = 4;
   c.postponed_failed = 2;
   c.digest_mismatches = 1;
-  std::string text = FormatMetrics(s, c);
+  std::string text = Format(s, c);
   EXPECT_TRUE(Has(text, "hasync_split_brains_detected_total 1")) << text;
   EXPECT_TRUE(Has(text, "hasync_reconciliations_completed_total{role=\"sender\"} 2"));
   EXPECT_TRUE(Has(text, "hasync_reconciliations_completed_total{role=\"receiver\"} 5"));
@@ -77,6 +86,7 @@ TEST(MetricsTest, ReconciliationCountersAndGauges) {
   EXPECT_TRUE(Has(text, "hasync_digest_mismatches_total 1"));
   EXPECT_TRUE(Has(text, "hasync_postponed_writes 3"));
   EXPECT_TRUE(Has(text, "# TYPE hasync_postponed_writes gauge"));
+  EXPECT_TRUE(Has(text, "hasync_tombstones 17"));
   EXPECT_TRUE(Has(text, "hasync_sync_state{state=\"reconciling\"} 1"));
   EXPECT_TRUE(Has(text, "hasync_peer_sync_state{state=\"reconciling\"} 1"));
   EXPECT_TRUE(Has(text, "hasync_peer_sync_state{state=\"idle\"} 0"));
@@ -91,8 +101,79 @@ TEST(MetricsTest, PeerSyncStateIsAllZeroWhileThePeerIsDown) {
   core::NodeStatus s{};
   s.peer.connected = false;
   s.peer.sync = SyncState::kIdle;
-  std::string text = FormatMetrics(s, core::Counters{});
+  std::string text = Format(s, core::Counters{});
   EXPECT_TRUE(Has(text, "hasync_peer_sync_state{state=\"idle\"} 0")) << text;
+}
+
+TEST(MetricsTest, LinkAndControlCountersJoinTheirFamilies) {
+  core::Counters c;
+  c.rejected_cluster = 2;
+  c.writes_refused_busy = 9;
+  c.frame_errors_checksum = 4;
+  net::LinkCounters link;
+  link.connections_accepted = 30;
+  link.connections_rate_limited = 11;
+  link.connections_busy = 3;
+  link.handshakes_failed = 5;
+  link.peers_wrong_identity = 6;
+  link.handshake_timeouts = 7;
+  link.peers_stalled = 8;
+  ControlCounters control;
+  control.accepted = 40;
+  control.refused_limit = 41;
+  control.refused_rate = 42;
+  control.tls_failed = 43;
+  control.not_allowed = 44;
+  std::string text = FormatMetrics(core::NodeStatus{}, c, link, control, TlsMode::kPsk);
+  EXPECT_TRUE(Has(text, "hasync_sync_connections_total{outcome=\"accepted\"} 30")) << text;
+  EXPECT_TRUE(Has(text, "hasync_sync_connections_total{outcome=\"rate_limited\"} 11"));
+  EXPECT_TRUE(Has(text, "hasync_sync_connections_total{outcome=\"busy\"} 3"));
+  EXPECT_TRUE(Has(text, "hasync_peers_rejected_total{reason=\"cluster\"} 2"));
+  EXPECT_TRUE(Has(text, "hasync_peers_rejected_total{reason=\"tls\"} 5"));
+  EXPECT_TRUE(Has(text, "hasync_peers_rejected_total{reason=\"identity\"} 6"));
+  EXPECT_TRUE(Has(text, "hasync_peers_rejected_total{reason=\"handshake_timeout\"} 7"));
+  EXPECT_TRUE(Has(text, "hasync_peers_stalled_total 8"));
+  EXPECT_TRUE(Has(text, "hasync_writes_refused_total{reason=\"busy\"} 9"));
+  EXPECT_TRUE(Has(text, "hasync_protocol_errors_total{class=\"checksum\"} 4"));
+  EXPECT_TRUE(Has(text, "hasync_control_connections_total{outcome=\"accepted\"} 40"));
+  EXPECT_TRUE(Has(text, "hasync_control_connections_total{outcome=\"refused_limit\"} 41"));
+  EXPECT_TRUE(Has(text, "hasync_control_connections_total{outcome=\"refused_rate\"} 42"));
+  EXPECT_TRUE(Has(text, "hasync_control_connections_total{outcome=\"tls_failed\"} 43"));
+  EXPECT_TRUE(Has(text, "hasync_control_connections_total{outcome=\"not_allowed\"} 44"));
+  // The core's and the link's rejections are one family: one HELP, one TYPE, rows together.
+  EXPECT_EQ(Count(text, "# TYPE hasync_peers_rejected_total counter\n"), 1u);
+  EXPECT_EQ(Count(text, "# HELP hasync_peers_rejected_total "), 1u);
+  size_t first = text.find("hasync_peers_rejected_total{");
+  size_t last = text.rfind("hasync_peers_rejected_total{");
+  EXPECT_EQ(Count(text.substr(first, last - first), "\n"), 6u)
+      << "the seven rows are consecutive lines";
+}
+
+TEST(MetricsTest, TlsModeGaugeShowsTheCurrentMode) {
+  for (TlsMode mode : kTlsModes) {
+    std::string text = FormatMetrics(core::NodeStatus{}, core::Counters{}, net::LinkCounters{},
+                                     ControlCounters{}, mode);
+    EXPECT_TRUE(Has(text, "# TYPE hasync_tls_mode gauge"));
+    for (TlsMode other : kTlsModes) {
+      EXPECT_TRUE(Has(text, fmt::format("hasync_tls_mode{{mode=\"{}\"}} {}", TlsModeName(other),
+                                        other == mode ? 1 : 0)))
+          << text;
+    }
+  }
+}
+
+TEST(MetricsTest, EveryFamilyHasOneHelpAndType) {
+  std::string text = Format(core::NodeStatus{}, core::Counters{});
+  size_t at = 0;
+  std::vector<std::string> families;
+  while ((at = text.find("# TYPE ", at)) != std::string::npos) {
+    at += 7;
+    families.push_back(text.substr(at, text.find(' ', at) - at));
+  }
+  for (const std::string& family : families) {
+    EXPECT_EQ(Count(text, "# TYPE " + family + " "), 1u) << family;
+    EXPECT_EQ(Count(text, "# HELP " + family + " "), 1u) << family;
+  }
 }
 
 }  // namespace

@@ -38,6 +38,16 @@ class HarnessError(Exception):
     """A test precondition or expectation failed; the message says what and where."""
 
 
+def info(msg: str) -> None:
+    """A measurement or observation, printed indented above the test's PASS/FAIL line."""
+    print(f"    {msg}", flush=True)
+
+
+def expect(cond, msg: str) -> None:
+    if not cond:
+        raise HarnessError(msg)
+
+
 def _cleanup_all() -> None:
     with _open_lock:
         clusters = list(_open_clusters)
@@ -81,22 +91,36 @@ def toml_value(v) -> str:
 _probe_cache: dict[tuple, bool] = {}
 
 
+def _check_config(hasyncd: str, text: str) -> bool:
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+        f.write(text)
+        path = f.name
+    try:
+        p = subprocess.run([hasyncd, "--config", path, "--check-config"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=10)
+        return p.returncode == 0
+    finally:
+        os.unlink(path)
+
+
 def hasyncd_accepts(hasyncd: str, section: str, key: str, value) -> bool:
     """Whether this hasyncd build knows config key [section] key (checked with --check-config,
-    which refuses unknown keys), so a test can tell a missing feature from a failure."""
+    which refuses unknown keys), so a test can tell a missing feature from a failure.
+
+    A hasyncd with TLS refuses a config that chooses no [tls] mode, so the probe of any other
+    key carries `[tls] insecure = true` when this hasyncd knows it."""
     k = (hasyncd, section, key)
     if k not in _probe_cache:
-        with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
-            f.write(f"[node]\nid = 1\n\n[{section}]\n{key} = {toml_value(value)}\n")
-            path = f.name
-        try:
-            p = subprocess.run([hasyncd, "--config", path, "--check-config"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               timeout=10)
-            _probe_cache[k] = p.returncode == 0
-        finally:
-            os.unlink(path)
+        text = f"[node]\nid = 1\n\n[{section}]\n{key} = {toml_value(value)}\n"
+        if section != "tls" and tls_supported(hasyncd):
+            text += "\n[tls]\ninsecure = true\n"
+        _probe_cache[k] = _check_config(hasyncd, text)
     return _probe_cache[k]
+
+
+def tls_supported(hasyncd: str) -> bool:
+    """Whether this hasyncd has the [tls] section (TLS on the sync channel)."""
+    return hasyncd_accepts(hasyncd, "tls", "insecure", True)
 
 
 def cli_has_option(tool: str, subcommand: list[str], option: str) -> bool:
@@ -251,6 +275,9 @@ class Node:
         # Keys that older daemons do not know are written only when a test asks for them.
         if o.get("reconcile_rate") is not None:
             sections["sync"]["reconcile_rate"] = int(o["reconcile_rate"])
+        tls = self.cluster.tls_section(self)
+        if tls:
+            sections["tls"] = tls
         for section, keys in (o.get("extra") or {}).items():
             sections.setdefault(section, {}).update(keys)
         lines = []
@@ -280,6 +307,11 @@ class Node:
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
         self.wait_control()
+        if self.cluster.tls != "insecure":  # a TLS run must not pass over plain TCP
+            line = self.last_log_line("sync: listening on")
+            if "TLS" not in line or "insecure" in line:
+                raise HarnessError(f"{self.name} was configured for TLS ({self.cluster.tls}) but "
+                                   f"its sync listener says: {line}")
         return self
 
     def running(self) -> bool:
@@ -510,23 +542,48 @@ class NetnsPair:
         self._created = []
 
 
+HASYNC_CERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
+                            "hasync-certs")
+TLS_MODES = ("insecure", "cert", "psk")
+
+
+def make_certs(directory: str, *names: str) -> str:
+    """A lab CA in `directory` (made once) and a certificate and key for each name, by
+    scripts/hasync-certs: directory/ca.crt, directory/NAME.crt, directory/NAME.key."""
+    run([HASYNC_CERTS, directory, *names])
+    return directory
+
+
 class Cluster:
     """Everything one test starts; close() undoes all of it. Use as a context manager.
 
     If the `with` block raises (or HASYNC_MP_KEEP_LOGS is set) and Cluster.failure_log_dir is
     set, the node logs are copied there before the temp dir goes.
+
+    `tls` secures the sync channel of every node of the cluster: "insecure" (plain TCP; written
+    as `[tls] insecure = true` only where this hasyncd knows the key), "cert" (mutual TLS; each
+    node<id> gets a certificate of one lab CA made in the cluster's dir, and peer_name is
+    node<peer id>) or "psk" (one pre-shared key). None takes HASYNC_MP_TLS, so a whole run of
+    the tests can use TLS, and "insecure" when that is not set.
     """
 
     failure_log_dir: str | None = None
 
-    def __init__(self, build_dir: str, name: str, netns: bool = False):
+    def __init__(self, build_dir: str, name: str, netns: bool = False, tls: str | None = None):
         self.hasyncd = os.path.join(build_dir, "src", "hasyncd")
         self.hasyncctl = os.path.join(build_dir, "src", "hasyncctl")
         for b in (self.hasyncd, self.hasyncctl):
             if not os.access(b, os.X_OK):
                 raise HarnessError(f"{b} not found or not executable (build it first)")
+        self.tls = tls or os.environ.get("HASYNC_MP_TLS") or "insecure"
+        if self.tls not in TLS_MODES:
+            raise HarnessError(f"TLS mode {self.tls!r} is not one of {', '.join(TLS_MODES)}")
+        if self.tls != "insecure" and not tls_supported(self.hasyncd):
+            raise HarnessError(f"TLS mode {self.tls!r} asked for, but this hasyncd has no [tls] "
+                               f"section (the sync channel has no TLS yet)")
         self.name = name
         self.dir = tempfile.mkdtemp(prefix=f"hasync-mp-{name}-")
+        self.tls_dir = os.path.join(self.dir, "tls")
         self.nodes: list[Node] = []
         self.net: NetnsPair | None = None
         self._closed = False
@@ -541,6 +598,21 @@ class Cluster:
 
     def __enter__(self):
         return self
+
+    def tls_section(self, node: "Node") -> dict:
+        """The [tls] keys of `node` in this cluster's mode ({} where the daemon has no TLS)."""
+        if self.tls == "cert":
+            peer_name = f"node{node.peer_id}"
+            make_certs(self.tls_dir, node.name, peer_name)
+            return {"certificate": os.path.join(self.tls_dir, f"{node.name}.crt"),
+                    "private_key": os.path.join(self.tls_dir, f"{node.name}.key"),
+                    "ca": os.path.join(self.tls_dir, "ca.crt"), "peer_name": peer_name}
+        if self.tls == "psk":
+            psk = os.path.join(self.tls_dir, "psk.key")
+            if not os.path.exists(psk):
+                run([HASYNC_CERTS, "--psk", self.tls_dir])
+            return {"psk_file": psk}
+        return {"insecure": True} if tls_supported(self.hasyncd) else {}
 
     def __exit__(self, exc_type, exc, tb):
         keep = exc_type is not None or os.environ.get("HASYNC_MP_KEEP_LOGS")

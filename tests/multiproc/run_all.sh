@@ -7,6 +7,10 @@
 # Prints one line per test (`PASS name (3.2 s)` / `FAIL name: reason`) with indented
 # measurements above it, then `multiproc: N passed, M failed`. Exits non-zero on any failure.
 # Logs of failed tests are kept in BUILD_DIR/multiproc-logs/.
+#
+# HASYNC_MP_TLS=cert (or psk) runs every cluster a test does not configure otherwise with its
+# sync channel over TLS (test_hostile.py's tests choose their own mode). The hostile-input tests
+# need BUILD_DIR/tests/multiproc/hasync_hostile_peer (built with the tests).
 set -euo pipefail
 if [ $# -lt 1 ]; then
   echo "usage: $0 BUILD_DIR [TEST_NAME ...]" >&2
@@ -22,6 +26,6 @@ for bin in hasyncd hasyncctl; do
     exit 1
   fi
 done
-# The suite takes about 45 s (release build); a hang is cut off rather than waited for.
+# The suite takes about 1.5 min (release build); a hang is cut off rather than waited for.
 exec timeout --signal=TERM --kill-after=30 "${HASYNC_MP_TIMEOUT:-600}" \
   python3 -u -B "$here/test_multiproc.py" "$build" "$@"

@@ -27,6 +27,7 @@ NodeDriver::Options MakeOptions(NodeId id, uint8_t priority, std::chrono::millis
   o.core.heartbeat_interval = heartbeat;
   o.core.startup_wait = 200ms;
   o.link.listen = kAnyLocalPort;
+  o.link.tls.insecure = true;  // not about TLS (tls_link_test.cc is)
   return o;
 }
 

@@ -22,6 +22,7 @@ ReplicaOptions Options(NodeId id, uint8_t priority) {
   o.priority = priority;
   o.listen = "127.0.0.1:0";
   o.startup_wait = 200ms;
+  o.tls.insecure = true;  // not about TLS (tls_link_test.cc is)
   return o;
 }
 
@@ -149,9 +150,11 @@ TEST(ReplicaOptionsTest, ReconciliationOptionsAreChecked) {
 
 TEST(ReplicaOptionsTest, InvalidOptionsAreRefused) {
   ReplicaOptions o;
+  o.tls.insecure = true;
   o.listen = "localhost:7400";
   EXPECT_EQ(Replica::Create(o).status().code(), Code::kInvalidArgument);
   o = ReplicaOptions();
+  o.tls.insecure = true;
   o.peer_id = 1;  // node_id is 1 too
   EXPECT_EQ(Replica::Create(o).status().code(), Code::kInvalidArgument);
 }

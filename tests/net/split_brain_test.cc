@@ -66,6 +66,7 @@ TEST_F(SplitBrainTest, ReportedMergedAndAllocationsWaitForTheReconciliation) {
   o1.link.peer = node2_address;
   o1.link.dial = true;
   o1.link.retry_interval = 1000ms;
+  o1.link.tls.insecure = true;  // not about TLS
   NodeDriver node1(io_, o1);
   std::vector<core::SplitBrainDetected> detected1, detected2;
   std::vector<core::ReconcileCompleted> done1, done2;
@@ -87,6 +88,7 @@ TEST_F(SplitBrainTest, ReportedMergedAndAllocationsWaitForTheReconciliation) {
   o2.core.startup_wait = 0ms;
   o2.core.reconcile_rate = 400;  // 201 records: about half a second
   o2.link.listen = node2_address;
+  o2.link.tls.insecure = true;
   NodeDriver node2(io_, o2);
   node2.OnSplitBrain([&](const core::SplitBrainDetected& e) { detected2.push_back(e); });
   node2.OnReconcileCompleted([&](const core::ReconcileCompleted& e) {

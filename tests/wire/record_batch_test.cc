@@ -59,6 +59,14 @@ std::string ErrorOf(const Bytes& payload, const BatchLimits& limits = {}) {
   return r.status().message();
 }
 
+// For entries over the configured key or value size: kTooLarge, not kProtocol.
+std::string LimitErrorOf(const Bytes& payload, const BatchLimits& limits = {}) {
+  Result<RecordBatch> r = DecodeRecordBatch(payload, limits);
+  if (r.ok()) return "";
+  EXPECT_EQ(r.status().code(), Code::kTooLarge);
+  return r.status().message();
+}
+
 TEST(RecordBatch, RoundTripTenThousandEntries) {
   std::vector<Entry> entries;
   for (uint64_t i = 0; i < 10000; ++i) {
@@ -196,7 +204,7 @@ TEST(RecordBatch, KeyOverLimitRejected) {
   BatchLimits limits;
   limits.max_key_bytes = 3;
   std::vector<Entry> e = {{RecordOp::kUpsert, "abcd", "", 1, 1, 1}};
-  EXPECT_EQ(ErrorOf(PayloadOf(Write(1, SyncKind::kIncremental, "t", e)), limits),
+  EXPECT_EQ(LimitErrorOf(PayloadOf(Write(1, SyncKind::kIncremental, "t", e)), limits),
             "records: entry 0: key length 4 outside 1..3");
   e[0].key = "abc";
   EXPECT_EQ(ErrorOf(PayloadOf(Write(1, SyncKind::kIncremental, "t", e)), limits), "");
@@ -206,12 +214,12 @@ TEST(RecordBatch, ValueOverLimitRejected) {
   BatchLimits limits;
   limits.max_value_bytes = 5;
   std::vector<Entry> e = {{RecordOp::kUpsert, "k", "123456", 1, 1, 1}};
-  EXPECT_EQ(ErrorOf(PayloadOf(Write(1, SyncKind::kIncremental, "t", e)), limits),
+  EXPECT_EQ(LimitErrorOf(PayloadOf(Write(1, SyncKind::kIncremental, "t", e)), limits),
             "records: entry 0: value length 6 over limit 5");
   // A hostile length far beyond the payload is refused by the limit, never read.
   Bytes p = OneEntryPayload();
   StoreLE<uint32_t>(p.data() + kValueLenAt, 0xffffffff);
-  EXPECT_EQ(ErrorOf(p), "records: entry 0: value length 4294967295 over limit 65536");
+  EXPECT_EQ(LimitErrorOf(p), "records: entry 0: value length 4294967295 over limit 65536");
 }
 
 TEST(RecordBatch, DeleteWithValueRejected) {
