@@ -276,38 +276,13 @@ namespace {
 
 // The sync channel's mode, in the terms of the file and with what to do about it. The same rules
 // as net::CheckTlsOptions (which MakeDriverOptions applies after this, for embedders too).
+// The net layer's check of the TLS mode, its message in the file's terms ("[tls]: ...").
 Status ValidateTls(const TlsOptions& tls) {
-  constexpr std::string_view kModes =
-      "set certificate, private_key, ca and peer_name (scripts/hasync-certs makes a lab CA), or "
-      "psk_file, or insecure = true for a dedicated link";
-  std::vector<std::string_view> missing;
-  for (auto [name, value] :
-       {std::pair{"certificate", &tls.certificate}, std::pair{"private_key", &tls.private_key},
-        std::pair{"ca", &tls.ca}, std::pair{"peer_name", &tls.peer_name}}) {
-    if (value->empty()) missing.push_back(name);
-  }
-  bool certificates = missing.size() < 4;
-  bool psk = !tls.psk_file.empty();
-  if (tls.insecure && (certificates || psk)) {
-    return InvalidArgument(
-        "[tls]: insecure = true turns TLS off, but certificate or psk_file keys are set too: "
-        "remove insecure, or the other keys");
-  }
-  if (certificates && psk) {
-    return InvalidArgument(
-        "[tls]: both certificate keys and psk_file are set: choose one mode (certificates "
-        "authenticate each node; a pre-shared key only the pair)");
-  }
-  if (certificates && !missing.empty()) {
-    return InvalidArgument(fmt::format(
-        "[tls]: certificate mode needs {} as well (peer_name is the name the peer's certificate "
-        "carries, e.g. \"node2\")",
-        fmt::join(missing, ", ")));
-  }
-  if (!certificates && !psk && !tls.insecure) {
-    return InvalidArgument(fmt::format("[tls]: no mode chosen: {}", kModes));
-  }
-  return Status::Ok();
+  Status checked = net::CheckTlsOptions(tls);
+  if (checked.ok()) return checked;
+  std::string_view why = checked.message();
+  if (why.starts_with("tls: ")) why.remove_prefix(5);
+  return InvalidArgument(fmt::format("[tls]: {}", why));
 }
 
 }  // namespace

@@ -22,18 +22,26 @@ Status CheckTlsOptions(const TlsOptions& tls) {
   }
   bool psk = !tls.psk_file.empty();
   if (tls.insecure && (any_certificate_field || psk)) {
-    return InvalidArgument("tls: insecure = true cannot be combined with certificates or psk_file");
+    return InvalidArgument(
+        "tls: insecure = true turns TLS off, but certificate or psk_file keys are set too: "
+        "remove insecure, or the other keys");
   }
   if (any_certificate_field && psk) {
-    return InvalidArgument("tls: set either certificates or psk_file, not both");
+    return InvalidArgument(
+        "tls: both certificate keys and psk_file are set: choose one mode (certificates "
+        "authenticate each node; a pre-shared key only the pair)");
   }
   if (any_certificate_field && !missing.empty()) {
-    return InvalidArgument(fmt::format("tls: certificate mode needs {}", fmt::join(missing, ", ")));
+    return InvalidArgument(fmt::format(
+        "tls: certificate mode needs {} as well (peer_name is the name the peer's certificate "
+        "carries, e.g. \"node2\")",
+        fmt::join(missing, ", ")));
   }
   if (!any_certificate_field && !psk && !tls.insecure) {
     return InvalidArgument(
-        "tls: choose certificates (certificate, private_key, ca, peer_name), psk_file, or "
-        "insecure = true");
+        "tls: no mode chosen: set certificate, private_key, ca and peer_name "
+        "(scripts/hasync-certs makes a lab CA), or psk_file, or insecure = true for a dedicated "
+        "link");
   }
   return Status::Ok();
 }

@@ -253,8 +253,9 @@ TEST_F(TlsLinkTest, NoSecurityModeIsRefusedAtStart) {
   Status status = node.Start();
   EXPECT_EQ(status.code(), Code::kInvalidArgument);
   EXPECT_EQ(status.message(),
-            "tls: choose certificates (certificate, private_key, ca, peer_name), psk_file, or "
-            "insecure = true");
+            "tls: no mode chosen: set certificate, private_key, ca and peer_name "
+            "(scripts/hasync-certs makes a lab CA), or psk_file, or insecure = true for a "
+            "dedicated link");
 }
 
 TEST_F(TlsLinkTest, RejectionByTheCoreNamesThePeersAddress) {
@@ -289,14 +290,18 @@ TEST(TlsOptionsTest, ExactlyOneModeIsChosen) {
   Status none = check({});
   EXPECT_EQ(none.code(), Code::kInvalidArgument);
   EXPECT_EQ(none.message(),
-            "tls: choose certificates (certificate, private_key, ca, peer_name), psk_file, or "
-            "insecure = true");
+            "tls: no mode chosen: set certificate, private_key, ca and peer_name "
+            "(scripts/hasync-certs makes a lab CA), or psk_file, or insecure = true for a "
+            "dedicated link");
   EXPECT_EQ(check({"n.crt", "n.key", "ca.crt", "", "", false}).message(),
-            "tls: certificate mode needs peer_name");
+            "tls: certificate mode needs peer_name as well (peer_name is the name the peer's "
+            "certificate carries, e.g. \"node2\")");
   EXPECT_EQ(check({"n.crt", "", "", "", "", false}).message(),
-            "tls: certificate mode needs private_key, ca, peer_name");
+            "tls: certificate mode needs private_key, ca, peer_name as well (peer_name is the "
+            "name the peer's certificate carries, e.g. \"node2\")");
   EXPECT_EQ(check({"n.crt", "n.key", "ca.crt", "node2", "psk.key", false}).message(),
-            "tls: set either certificates or psk_file, not both");
+            "tls: both certificate keys and psk_file are set: choose one mode (certificates "
+            "authenticate each node; a pre-shared key only the pair)");
   EXPECT_EQ(check({"", "", "", "", "psk.key", true}).code(), Code::kInvalidArgument);
   // Files are read at start, not here: validating a config does not need them.
   EXPECT_TRUE(check({"n.crt", "n.key", "ca.crt", "node2", "", false}).ok());
