@@ -10,7 +10,8 @@
 // (it prints them as fatal); anything else that escapes is a crash.
 //
 // Input: byte 0 picks the command (its low 4 bits, modulo the count) and, with its top bit,
-// --json; bit 4 adds `wait --in-sync`, bit 5 `wait --role active`; the rest is the answer.
+// --json; bit 4 adds `wait --in-sync` (`pool show --client`), bit 5 `wait --role active`
+// (`pool show --address`, without bit 4); the rest is the answer.
 // Run with -close_fd_mask=3 (scripts/fuzz.sh does): hasyncctl prints every answer.
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -32,8 +33,11 @@
 
 namespace {
 
-constexpr std::array<std::string_view, 10> kCommands = {
-    "status", "put", "get", "del", "load", "digest", "dump", "switchover", "metrics", "wait"};
+constexpr std::array<std::string_view, 16> kCommands = {
+    "status",       "put",       "get",        "del",
+    "load",         "digest",    "dump",       "switchover",
+    "metrics",      "wait",      "pool.alloc", "pool.renew",
+    "pool.release", "pool.show", "pool.list",  "pool.partner_down"};
 
 // The fake hasyncd: one connection at a time, answered with the reply set before it was made.
 // hasyncctl returns only after it has read the answer or the close, so the reply of the next
@@ -106,6 +110,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   in.value = "v";
   in.count = 10;
   in.value_size = 8;
+  in.pool = "lan";
+  if (in.command != "pool.show") {
+    in.client = "aa:bb:cc:dd:ee:ff";
+    in.address = "10.0.0.7";
+  } else if (in.wait_in_sync) {
+    in.client = "aa:bb:cc:dd:ee:ff";  // the lease of a client
+  } else if (!in.wait_role.empty()) {
+    in.address = "10.0.0.7";  // the lease of an address; neither: the pool's usage
+  }
+  in.from = "10.0.0.1";
+  in.limit = 2;
   daemon->SetReply(std::string_view(reinterpret_cast<const char*>(data + 1), size - 1));
   try {
     (void)hasync::cli::RunCommand(in);

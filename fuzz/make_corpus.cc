@@ -1,8 +1,8 @@
 // Writes the seed corpora of the wire fuzz targets: valid frames of every type (protocol v2,
-// every value of the v2 fields), a v1 hello, a few streams and a few near-misses, and the
-// conversations of fuzz_node (node_seeds.h), as small files with stable names (running it again
-// rewrites the same files; it never deletes one, so remove seeds of names no longer written by
-// hand).
+// every value of the v2 fields), a v1 hello, a few streams and a few near-misses, the
+// conversations of fuzz_node (node_seeds.h) and the lease pairs of fuzz_lease (lease_seeds.h),
+// as small files with stable names (running it again rewrites the same files; it never deletes
+// one, so remove seeds of names no longer written by hand).
 //
 //   fuzz_make_corpus fuzz/corpus
 #include <cstdio>
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "lease_seeds.h"
 #include "node_seeds.h"
 #include "seed_frames.h"
 #include "wire/codec.h"
@@ -129,6 +130,9 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(root / "node");
   for (const hasync::fuzz::NodeSeed& s : hasync::fuzz::NodeSeeds())
     Write(root / "node" / s.name, s.input);
+  std::filesystem::create_directories(root / "lease");
+  for (const hasync::fuzz::LeaseSeed& s : hasync::fuzz::LeaseSeeds())
+    Write(root / "lease" / s.name, s.input);
 
   std::vector<Sample> samples = Samples();
   for (const Sample& s : samples) {

@@ -10,9 +10,10 @@
 # node 2 joins as standby while writes continue and is bulk synced; a planned switchover makes
 # node 2 active; node 2 is then killed with `kill -9` while an application writes with
 # `--replicated`; node 1 takes over and node 2 rejoins. Last, a split-brain: the sync link is cut
-# while both nodes take writes, then healed. The report says how many records each node holds,
-# whether their digests match, how many acknowledged writes were lost, how long the takeover
-# took, and whether both nodes hold the merged set after the split-brain.
+# while both nodes take writes and lease addresses from their pool, then healed. The report says
+# how many records each node holds, whether their digests match, how many acknowledged writes
+# were lost, how long the takeover took, whether both nodes hold the merged set after the
+# split-brain, and whether every lease granted on either side survived with its own address.
 # Daemon logs go to files (their paths are printed); everything started is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -114,6 +115,14 @@ allowed_clients = ["admin"]
 
 [log]
 level = "info"
+
+# Subscriber addresses: node 1 owns the even ordinals, node 2 the odd ones (docs/pools.md).
+[[pool]]
+name = "subs"
+ranges = ["100.64.0.0/24"]
+exclude = ["100.64.0.0", "100.64.0.255"]
+lease_time_s = 3600
+grace_s = 600
 EOF
 }
 write_config 1 200 "$p1" "$p2" 2 "$c1"
@@ -342,6 +351,15 @@ else
     ctl 1 put sessions sess-2 rewritten-on-node-1; } >/dev/null || die "a write failed"
   say "written on both: 1000 sessions each, key 'shared' on both (node 2 later),"
   say "sess-1 deleted on node 1, sess-2 deleted on node 2 then rewritten on node 1"
+  # Each side leases addresses to its own subscribers, from its own share of the pool only.
+  for n in 1 2; do
+    for i in $(seq 1 20); do
+      ctl "$n" pool alloc subs "cpe-$n-$i" --json >>"$work/leases-$n.json" || die "pool alloc failed"
+    done
+  done
+  say "pool subs: 20 subscribers leased an address on each node, from its own share:"
+  ctl 1 pool list subs --limit 2
+  ctl 2 pool list subs --limit 2
   show 1
   show 2
   t=$(now_ms)
@@ -355,6 +373,9 @@ else
   for n in 1 2; do  # what each node logged (time, node, message)
     for what in 'split-brain detected' 'reconciliation.* complete'; do log_line "$n" "$what"; done
   done
+  ctl 1 pool show subs
+  { ctl 1 pool list subs --json >"$work/pool-1.json" &&
+    ctl 2 pool list subs --json >"$work/pool-2.json"; } || die "pool list failed"
   value_of() { ctl "$1" get sessions "$2" 2>/dev/null || echo "(absent)"; }
   sb_ok=yes
   for n in 1 2; do
@@ -405,9 +426,23 @@ if cut == "1":
 else:
     print("   (node 2's kernel closed its connection, so node 1 noticed at once; a dead host")
     print("    is noticed after 3 missed 50 ms heartbeats)")
+pool_ok = True
 if sb_ok != "skip":
     print(f"   split-brain healed to the merged set on both nodes: {sb_ok}")
-sys.exit(1 if rl or al or s1["digest"] != s2["digest"] or sb_ok == "no" else 0)
+    # Leases granted on both sides of the split: all there after the heal, one client each.
+    def load(name):
+        return [json.loads(l) for l in open(os.path.join(work, name)) if l.strip()]
+    granted = {r["lease"]["address"]: r["lease"]["client"]
+               for n in (1, 2) for r in load(f"leases-{n}.json")}
+    views = [{l["address"]: (l["client"], l["state"]) for l in load(f"pool-{n}.json")[0]["leases"]}
+             for n in (1, 2)]
+    same = views[0] == views[1]
+    kept = sum(1 for a, c in granted.items() if views[0].get(a) == (c, "leased"))
+    pool_ok = same and kept == len(granted) == 40
+    print(f"   pool leases granted on the two sides of the split: {len(granted)} addresses for 40")
+    print(f"     clients; after the heal {kept} held by their client, lease sets on the two nodes "
+          f"{'equal' if same else 'DIFFERENT'}")
+sys.exit(1 if rl or al or s1["digest"] != s2["digest"] or sb_ok == "no" or not pool_ok else 0)
 PY
 say "logs: $work/node1.log $work/node2.log"
 exit $rc

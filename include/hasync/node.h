@@ -167,6 +167,7 @@ class Replica {
   uint16_t listen_port() const;
 
  private:
+  friend class Pool;  // runs its calls on the replica's loop
   class Impl;
   explicit Replica(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -25,6 +25,7 @@ enum class Code : uint8_t {
   kProtocol,         // the peer broke the wire protocol (malformed or out-of-order frame)
   kRejected,         // the peer refused (wrong cluster, version, node id, or a switchover)
   kIo,               // the operating system said no
+  kExhausted,        // nothing left to allocate (an address pool, or this node's share of it)
 };
 
 std::string_view CodeName(Code code);
@@ -57,6 +58,7 @@ inline Status NotReplicated(std::string m) { return Status::Error(Code::kNotRepl
 inline Status ProtocolError(std::string m) { return Status::Error(Code::kProtocol, std::move(m)); }
 inline Status Rejected(std::string m) { return Status::Error(Code::kRejected, std::move(m)); }
 inline Status IoError(std::string m) { return Status::Error(Code::kIo, std::move(m)); }
+inline Status Exhausted(std::string m) { return Status::Error(Code::kExhausted, std::move(m)); }
 
 // A value or the Status that explains why there is none.
 template <typename T>

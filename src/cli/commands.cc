@@ -9,6 +9,7 @@
 #include "cli/client.h"
 #include "cli/format.h"
 #include "cli/json_fields.h"
+#include "cli/pool_format.h"
 #include "daemon/encoding.h"
 
 namespace hasync::cli {
@@ -34,6 +35,18 @@ json Request(const Invocation& in) {
     r["count"] = in.count;
     r["value_size"] = in.value_size;
     r["prefix"] = in.prefix;
+  }
+  if (in.command.starts_with("pool.")) {
+    if (in.command != "pool.partner_down") r["pool"] = in.pool;
+    bool lease =
+        in.command == "pool.alloc" || in.command == "pool.renew" || in.command == "pool.release";
+    bool address = in.command == "pool.renew" || in.command == "pool.release";
+    if (lease || !in.client.empty()) r["client"] = in.client;
+    if (address || !in.address.empty()) r["address"] = in.address;
+    if (in.command == "pool.list") {
+      if (!in.from.empty()) r["from"] = in.from;
+      r["limit"] = in.limit;
+    }
   }
   return r;
 }
@@ -65,6 +78,18 @@ void PrintHuman(const Invocation& in, const json& response) {
     fmt::print("{}", Text(response, "text"));
   } else if (in.command == "switchover") {
     fmt::print("switchover complete\n");
+  } else if (in.command == "pool.list") {
+    fmt::print("{}\n", FormatLeaseList(response));
+  } else if (in.command == "pool.show" && in.client.empty() && in.address.empty()) {
+    fmt::print("{}\n", FormatPoolUsage(response));
+  } else if (in.command == "pool.partner_down") {
+    fmt::print("partner down: allocating from the whole of every pool until the peer is back\n");
+    const json* pools = FieldOf(response, "pools");
+    if (std::string lines = pools ? FormatPoolSummary(*pools) : ""; !lines.empty()) {
+      fmt::print("{}\n", lines);
+    }
+  } else if (in.command.starts_with("pool.")) {
+    fmt::print("{}\n", FormatLeaseAnswer(response));
   }
 }
 

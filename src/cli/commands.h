@@ -15,9 +15,12 @@ inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
 
 struct Invocation {
-  Target target;        // the unix socket, or host:port over TLS
-  std::string command;  // status, put, get, del, load, digest, dump, switchover, metrics, wait
-  bool json = false;    // print the daemon's JSON
+  Target target;  // the unix socket, or host:port over TLS
+  // status, put, get, del, load, digest, dump, switchover, metrics, wait, or a pool command as
+  // the daemon names it: pool.alloc, pool.renew, pool.release, pool.show, pool.list,
+  // pool.partner_down
+  std::string command;
+  bool json = false;  // print the daemon's JSON
   std::string table;
   std::string key;
   std::string value;
@@ -29,6 +32,11 @@ struct Invocation {
   std::string wait_role;  // wait: active|standby|init; empty = any
   bool wait_in_sync = false;
   uint64_t timeout_ms = 5000;
+  std::string pool;      // pool.*, but partner_down
+  std::string client;    // pool.alloc, renew, release; show --client
+  std::string address;   // pool.renew, release; show --address
+  std::string from;      // pool.list --from
+  uint64_t limit = 100;  // pool.list --limit
 };
 
 int RunCommand(const Invocation& invocation);

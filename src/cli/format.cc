@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/json_fields.h"
+#include "cli/pool_format.h"
 #include "daemon/encoding.h"
 
 namespace hasync::cli {
@@ -74,6 +75,9 @@ std::string FormatStatus(const json& s) {
   }
   uint64_t unacked = Count(s, "unacked_bytes");
   if (unacked > 0) line += fmt::format(", {} bytes unacked", unacked);
+  if (const json* pools = FieldOf(s, "pools"); pools != nullptr) {
+    if (std::string lines = FormatPoolSummary(*pools); !lines.empty()) line += "\n" + lines;
+  }
   return line;
 }
 

@@ -2,6 +2,7 @@
 // endpoint with TLS and a client certificate.
 //
 //   hasyncctl [--control PATH] status|put|get|del|load|digest|dump|switchover|metrics|wait ...
+//   hasyncctl pool alloc|renew|release|show|list|partner-down ...
 //   hasyncctl --connect HOST:PORT --cert FILE --key FILE --ca FILE --server-name NAME status ...
 //
 // Exit status: 0 success, 1 the daemon answered with an error (or a wait timed out), 2 usage or
@@ -9,6 +10,8 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <string_view>
+#include <tuple>
 
 #include "cli/commands.h"
 
@@ -80,6 +83,40 @@ int Run(int argc, char** argv) {
                  "until the pair is in sync: asked of the active, its standby is in "
                  "sync; of a standby, it holds everything (no bulk sync running)");
   wait->add_option("--timeout-ms", in.timeout_ms)->capture_default_str();
+
+  CLI::App* pool = app.add_subcommand("pool", "address pools: leases and usage");
+  pool->require_subcommand(1);
+  // `command` is the daemon's name for it (pool.partner_down for partner-down).
+  auto add_pool = [&](const char* name, const char* command, const char* help) {
+    CLI::App* sub = pool->add_subcommand(name, help);
+    sub->callback([&in, command] { in.command = command; });
+    sub->add_flag("--json", in.json, "print the daemon's JSON response");
+    if (std::string_view(command) != "pool.partner_down") {
+      sub->add_option("pool", in.pool, "the pool's name")->required();
+    }
+    return sub;
+  };
+  CLI::App* alloc =
+      add_pool("alloc", "pool.alloc", "lease an address to CLIENT (its own again if it has one)");
+  alloc->add_option("client", in.client, "the client's id (e.g. its MAC)")->required();
+  for (auto [name, command, help] :
+       {std::tuple{"renew", "pool.renew", "extend CLIENT's lease of ADDRESS"},
+        std::tuple{"release", "pool.release",
+                   "end CLIENT's lease of ADDRESS (reserved for it for grace_s)"}}) {
+    CLI::App* sub = add_pool(name, command, help);
+    sub->add_option("client", in.client)->required();
+    sub->add_option("address", in.address)->required();
+  }
+  CLI::App* show = add_pool("show", "pool.show", "the pool's usage, or one lease");
+  auto* by_client = show->add_option("--client", in.client, "the lease this client holds");
+  show->add_option("--address", in.address, "the lease of this address")->excludes(by_client);
+  CLI::App* list = add_pool("list", "pool.list", "leases, in the order of the pool's ranges");
+  list->add_option("--from", in.from, "start at this address");
+  list->add_option("--limit", in.limit, "at most this many")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  add_pool("partner-down", "pool.partner_down",
+           "declare the peer down: allocate from every whole pool until it is back");
 
   try {
     app.parse(argc, argv);

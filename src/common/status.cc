@@ -15,6 +15,7 @@ std::string_view CodeName(Code code) {
     case Code::kProtocol: return "protocol error";
     case Code::kRejected: return "rejected";
     case Code::kIo: return "i/o error";
+    case Code::kExhausted: return "exhausted";
   }
   return "unknown";
 }

@@ -54,6 +54,9 @@ struct CoreConfig {
   Duration postpone_timeout = 5s;
 
   store::Limits limits;
+  // Settings of the layers above the core that both nodes must share too (the address pools'
+  // definitions), folded into SharedConfigDigest; 0 when there are none.
+  uint64_t application_digest = 0;
 };
 
 // A hash of the settings both nodes must agree on (sent in the hello): the record limits, or

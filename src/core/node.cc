@@ -22,6 +22,7 @@ uint64_t SharedConfigDigest(const CoreConfig& config) {
     wire::PutLE(bytes, field);
   }
   wire::PutLE(bytes, static_cast<uint8_t>(config.split_brain_rule));
+  if (config.application_digest != 0) wire::PutLE(bytes, config.application_digest);
   return XXH3_64bits(bytes.data(), bytes.size());
 }
 

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -122,6 +123,12 @@ class Node {
   WriteOutcome Erase(TimePoint now, std::string_view table, std::string_view key,
                      Durability durability, uint64_t token,
                      WriteIntent intent = WriteIntent::kUpdate);
+  // `observer` is told of every change to the live records of `table` (created if need be),
+  // whoever makes it: local writes, replication, merges, bulk syncs (store/table_observer.h).
+  Status ObserveTable(std::string_view table, std::weak_ptr<store::TableObserver> observer);
+  // Before Start: CoreConfig::application_digest (the settings of the layers above, which the
+  // hello compares).
+  void SetApplicationDigest(uint64_t digest) { config_.application_digest = digest; }
   // Installs `merge` for `table` (replacing LastWriterWins there); an empty function restores
   // the default.
   void SetMergeFunction(std::string_view table, MergeFunction merge);
@@ -134,6 +141,13 @@ class Node {
 
   const store::Store& store() const { return store_; }
   NodeStatus status() const;
+  // Cheap parts of status(), for callers that ask at every request (the address pools).
+  Role role() const { return role_; }
+  const PeerView& peer() const { return peer_; }
+  // Reconciliation mode: allocate/release writes made now would be postponed.
+  bool reconciling() const { return role_ == Role::kActive && !stopped_ && Reconciling(); }
+  // A kReplicated write made now can be confirmed: a standby is connected and follows.
+  bool replicates() const;
   const Counters& counters() const { return counters_; }
   const CoreConfig& config() const { return config_; }
   Effects& effects() { return effects_; }

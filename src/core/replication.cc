@@ -29,6 +29,20 @@ bool Node::Replicating() const {
          bulk_.started && !resync_needed_;
 }
 
+Status Node::ObserveTable(std::string_view table, std::weak_ptr<store::TableObserver> observer) {
+  Result<store::Table*> opened = store_.Open(table);
+  if (!opened.ok()) return opened.status();
+  opened.value()->SetObserver(std::move(observer));
+  return Status::Ok();
+}
+
+bool Node::replicates() const {
+  bool standby = peer_.connected && peer_.role == Role::kStandby;
+  // A standby being resynchronised, or reconciling before it is, confirms at the sync's EOF.
+  bool will_sync = bulk_.started || resync_needed_ || recon_.awaiting || recon_.receiving;
+  return standby && will_sync;
+}
+
 Status Node::CheckWritable(Durability durability) const {
   if (role_ != Role::kActive && !stopped_) {
     if (peer_.connected && peer_.role == Role::kActive) {
@@ -40,10 +54,7 @@ Status Node::CheckWritable(Durability durability) const {
   if (stopped_) return Unavailable("the node is shutting down");
   if (switchover_pending_ != 0) return Unavailable("a switchover is in progress");
   if (durability != Durability::kReplicated) return Status::Ok();
-  bool standby = peer_.connected && peer_.role == Role::kStandby;
-  // A standby being resynchronised, or reconciling before it is, confirms at the sync's EOF.
-  bool will_sync = bulk_.started || resync_needed_ || recon_.awaiting || recon_.receiving;
-  if (!standby || !will_sync) {
+  if (!replicates()) {
     return Unavailable("no standby is connected, so a replicated write cannot be confirmed");
   }
   if (waiters_.writes() >= config_.max_pending_writes) {

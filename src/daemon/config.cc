@@ -13,6 +13,8 @@
 #include "net/driver_options.h"
 #include "net/endpoint.h"
 #include "net/link_security.h"
+#include "pool/lease.h"
+#include "pool/pool.h"
 #include "tls/context.h"
 
 namespace hasync::daemon {
@@ -211,6 +213,105 @@ bool IsSection(std::string_view name) {
   return false;
 }
 
+Status Strings(const toml::node& n, std::vector<std::string>* out) {
+  const toml::array* array = n.as_array();
+  if (array == nullptr) return InvalidArgument("expected an array of strings");
+  out->clear();
+  for (const toml::node& element : *array) {
+    std::optional<std::string> text = element.value_exact<std::string>();
+    if (!text) return InvalidArgument("every element must be a string");
+    out->push_back(std::move(*text));
+  }
+  return Status::Ok();
+}
+
+// Up to a year: a longer lease is a static assignment, which a pool is not for.
+constexpr int64_t kMaxPoolSeconds = int64_t{366} * 24 * 3600;
+
+Status Seconds(const toml::node& n, std::chrono::seconds* out) {
+  int64_t s = 0;
+  Status set = Int(n, 1, kMaxPoolSeconds, &s);
+  if (set.ok()) *out = std::chrono::seconds(s);
+  return set;
+}
+
+constexpr std::array<std::pair<std::string_view, ShareRule>, 2> kShareRules = {{
+    {"odd-even", ShareRule::kOddEven},
+    {"halves", ShareRule::kHalves},
+}};
+constexpr std::array<std::pair<std::string_view, Durability>, 2> kDurabilities = {{
+    {"replicated", Durability::kReplicated},
+    {"async", Durability::kAsync},
+}};
+
+using P = PoolOptions*;
+struct PoolKey {
+  std::string_view name;
+  Status (*set)(N, P);
+};
+
+// The keys of one [[pool]] table; etc/hasyncd.toml explains each one.
+constexpr std::array kPoolKeys = {
+    PoolKey{"name", [](N n, P p) { return Str(n, &p->name); }},
+    PoolKey{"ranges", [](N n, P p) { return Strings(n, &p->ranges); }},
+    PoolKey{"exclude", [](N n, P p) { return Strings(n, &p->exclude); }},
+    PoolKey{"lease_time_s", [](N n, P p) { return Seconds(n, &p->lease_time); }},
+    PoolKey{"grace_s", [](N n, P p) { return Seconds(n, &p->grace); }},
+    PoolKey{"share", [](N n, P p) { return Choice(n, kShareRules, &p->share); }},
+    PoolKey{"durability", [](N n, P p) { return Choice(n, kDurabilities, &p->durability); }},
+};
+
+// One [[pool]] table, checked as the daemon will build it (pool::AddressPool::Create), so a bad
+// range is reported here with the pool's position rather than when the daemon starts. The node
+// ids do not matter to that check; Validate repeats it with the real ones.
+Result<PoolOptions> ParsePool(const toml::table& table, std::string_view source) {
+  PoolOptions pool;
+  for (auto&& [key, value] : table) {
+    const PoolKey* known = nullptr;
+    for (const PoolKey& candidate : kPoolKeys) {
+      if (candidate.name == key.str()) known = &candidate;
+    }
+    if (known == nullptr) {
+      return InvalidArgument(
+          fmt::format("{}: unknown key '{}' in [[pool]]", Where(source, key.source()), key.str()));
+    }
+    Status set = known->set(value, &pool);
+    if (!set.ok()) {
+      return InvalidArgument(
+          fmt::format("{}: pool.{}: {}", Where(source, value.source()), key.str(), set.message()));
+    }
+  }
+  std::string where = Where(source, table.source());
+  if (!table.contains("name")) return InvalidArgument(where + ": [[pool]] without a name");
+  if (!table.contains("ranges")) {
+    return InvalidArgument(fmt::format("{}: pool {}: no ranges", where, pool.name));
+  }
+  Result<std::unique_ptr<pool::AddressPool>> made = pool::AddressPool::Create(pool, 1, 0);
+  if (!made.ok()) return InvalidArgument(fmt::format("{}: {}", where, made.status().message()));
+  return pool;
+}
+
+Status ParsePools(const toml::node& section, std::string_view source, DaemonConfig* config) {
+  const toml::array* pools = section.as_array();
+  if (pools == nullptr || !pools->is_array_of_tables()) {
+    return InvalidArgument(
+        fmt::format("{}: pool: write each pool as a [[pool]] table (an array of tables)",
+                    Where(source, section.source())));
+  }
+  for (const toml::node& element : *pools) {
+    Result<PoolOptions> pool = ParsePool(*element.as_table(), source);
+    if (!pool.ok()) return pool.status();
+    for (const PoolOptions& earlier : config->pools) {
+      if (earlier.name == pool->name) {
+        return InvalidArgument(fmt::format("{}: two pools are called {}",
+                                           Where(source, element.source()), pool->name));
+      }
+    }
+    config->pools.push_back(std::move(pool).value());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<DaemonConfig> ParseConfig(std::string_view text, std::string_view source) {
@@ -223,11 +324,16 @@ Result<DaemonConfig> ParseConfig(std::string_view text, std::string_view source)
   DaemonConfig config;
   for (auto&& [section_key, section] : root) {
     std::string_view section_name = section_key.str();
+    if (section_name == "pool") {
+      Status pools = ParsePools(section, source, &config);
+      if (!pools.ok()) return pools;
+      continue;
+    }
     const toml::table* table = section.as_table();
     if (table == nullptr || !IsSection(section_name)) {
       return InvalidArgument(fmt::format(
           "{}: unknown section [{}] (sections: node, sync, limits, tls, control, notify, metrics, "
-          "log)",
+          "log, and [[pool]])",
           Where(source, section_key.source()), section_name));
     }
     for (auto&& [key, value] : *table) {
@@ -285,6 +391,37 @@ Status ValidateTls(const TlsOptions& tls) {
   return InvalidArgument(fmt::format("[tls]: {}", why));
 }
 
+// The pools as the daemon builds them (with this node's ids, after the overrides), and limits
+// that leave room for their lease records: a limit that refused them would make every
+// allocation fail with too_large, long after the daemon started.
+Status ValidatePools(const DaemonConfig& c) {
+  if (c.pools.empty()) return Status::Ok();
+  NodeId peer = net::PoolPeerId(c.node);
+  for (const PoolOptions& options : c.pools) {
+    Result<std::unique_ptr<pool::AddressPool>> made =
+        pool::AddressPool::Create(options, c.node.node_id, peer);
+    if (!made.ok()) return made.status();
+  }
+  constexpr uint32_t kLeaseKeyBytes = 39;  // the longest canonical IPv6 text
+  constexpr uint32_t kLeaseValueBytes = pool::kLeaseHeaderBytes + pool::kMaxClientBytes;
+  if (c.node.max_key_bytes < kLeaseKeyBytes) {
+    return InvalidArgument(fmt::format(
+        "[limits] max_key_bytes: at least {} with [[pool]] (a lease's key is its address)",
+        kLeaseKeyBytes));
+  }
+  if (c.node.max_value_bytes < kLeaseValueBytes) {
+    return InvalidArgument(fmt::format(
+        "[limits] max_value_bytes: at least {} with [[pool]] (a lease record with the longest "
+        "client id)",
+        kLeaseValueBytes));
+  }
+  if (c.node.max_tables < c.pools.size()) {
+    return InvalidArgument(fmt::format("[limits] max_tables: {} is fewer than the {} pools",
+                                       c.node.max_tables, c.pools.size()));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<ControlOptions> MakeControlOptions(const DaemonConfig& c) {
@@ -314,6 +451,8 @@ Status Validate(const DaemonConfig& c) {
   if (!tls.ok()) return tls;
   Result<net::NodeDriver::Options> driver = net::MakeDriverOptions(c.node);
   if (!driver.ok()) return driver.status();
+  Status pools = ValidatePools(c);
+  if (!pools.ok()) return pools;
   Result<ControlOptions> control = MakeControlOptions(c);
   if (!control.ok()) return control.status();
   if (!c.metrics_listen.empty()) {

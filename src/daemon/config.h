@@ -8,7 +8,8 @@
 //
 // The sync channel's security ([tls]) and the TCP control endpoint are set in the file only,
 // never by a flag: a node that runs unauthenticated must say so where its configuration is
-// reviewed.
+// reviewed. So are the address pools ([[pool]], one table each): both nodes must configure
+// them alike, so they belong in the file that is reviewed and copied, not on a command line.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,7 @@
 
 #include "daemon/control_options.h"
 #include "hasync/node.h"
+#include "hasync/pool.h"
 #include "hasync/status.h"
 
 namespace hasync::daemon {
@@ -39,6 +41,9 @@ struct DaemonConfig {
   // in from [tls]).
   ControlOptions control;
   NotifyConfig notify;
+  // [[pool]], in file order. Each was checked by building the pool (its ranges parse, do not
+  // overlap, leave addresses), and the names are unique.
+  std::vector<PoolOptions> pools;
   std::string metrics_listen;  // host:port; empty = no metrics endpoint
   std::string log_level = "info";
 };
@@ -64,7 +69,8 @@ Result<DaemonConfig> ParseConfig(std::string_view text, std::string_view source)
 Result<DaemonConfig> LoadConfigFile(const std::string& path);
 void ApplyOverrides(const Overrides& overrides, DaemonConfig* config);
 // The checks that need the whole picture (after the overrides): addresses, ids, limits, a TLS
-// mode chosen for the sync channel, certificates for a TCP control endpoint. Reads no file.
+// mode chosen for the sync channel, certificates for a TCP control endpoint, limits that leave
+// room for the pools' lease records. Reads no file.
 Status Validate(const DaemonConfig& config);
 // The control endpoints' settings as the server uses them: the TCP endpoint's certificate, key
 // and CA default to [tls]'s. kInvalidArgument if tcp_listen is set without all three.

@@ -201,8 +201,8 @@ class DumpJob : public std::enable_shared_from_this<DumpJob> {
 }  // namespace
 
 ControlCommands::ControlCommands(asio::io_context& io, net::NodeDriver& driver,
-                                 MetricsText metrics_text)
-    : io_(io), driver_(driver), metrics_text_(std::move(metrics_text)) {}
+                                 net::PoolService& pools, MetricsText metrics_text)
+    : io_(io), driver_(driver), pools_(pools), metrics_text_(std::move(metrics_text)) {}
 
 void ControlCommands::Handle(std::string_view line, Reply reply) {
   ParsedRequest parsed = ParseRequest(line);
@@ -215,8 +215,11 @@ void ControlCommands::Handle(std::string_view line, Reply reply) {
     reply(Serialize(s.ok() ? OkResponse(id) : ErrorResponse(id, s)));
   };
   switch (r.command) {
-    case Command::kStatus:
-      return reply(Serialize(StatusResponse(id, driver_.node().status())));
+    case Command::kStatus: {
+      json response = StatusResponse(id, driver_.node().status());
+      response["pools"] = pools_.Summary();
+      return reply(Serialize(response));
+    }
     case Command::kPut:
       return driver_.Put(r.table, r.key, r.value, durability, r.intent, answer);
     case Command::kDel:
@@ -246,6 +249,13 @@ void ControlCommands::Handle(std::string_view line, Reply reply) {
       response["text"] = metrics_text_();
       return reply(Serialize(response));
     }
+    case Command::kPoolAlloc:
+    case Command::kPoolRenew:
+    case Command::kPoolRelease:
+    case Command::kPoolShow:
+    case Command::kPoolList:
+    case Command::kPoolPartnerDown:
+      return pools_.Handle(r, id, [reply](const json& response) { reply(Serialize(response)); });
   }
 }
 

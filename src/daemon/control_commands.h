@@ -1,6 +1,7 @@
 // ControlCommands: carries out control requests (control_protocol.h) on the running node.
 //
-// Reads (status, get, digest, dump, metrics) are answered at once from the node's state.
+// Reads (status, get, digest, dump, metrics) are answered at once from the node's state. The
+// pool.* commands go to PoolCommands (pool_commands.h).
 // Writes go through the driver and are answered when the write is applied, or acknowledged by
 // the standby for "replicated": true. A switchover is answered when it completes. `load`
 // writes at most kLoadChunk records or for kLoadTurn per io turn, so heartbeats and acks keep
@@ -15,7 +16,9 @@
 #include <string_view>
 
 #include "daemon/control_server.h"
+#include "daemon/pool_commands.h"
 #include "net/node_driver.h"
+#include "net/pool_service.h"
 
 namespace hasync::daemon {
 
@@ -26,9 +29,10 @@ class ControlCommands {
 
   using MetricsText = std::function<std::string()>;
 
-  // `io` and `driver` must outlive this object. `metrics_text` renders the metrics command's
-  // answer (the same text as /metrics).
-  ControlCommands(asio::io_context& io, net::NodeDriver& driver, MetricsText metrics_text);
+  // `io`, `driver` and `pools` (the driver's) must outlive this object. `metrics_text` renders
+  // the metrics command's answer (the same text as /metrics).
+  ControlCommands(asio::io_context& io, net::NodeDriver& driver, net::PoolService& pools,
+                  MetricsText metrics_text);
 
   // A ControlServer::Handler.
   void Handle(std::string_view line, ControlServer::Reply reply);
@@ -36,6 +40,7 @@ class ControlCommands {
  private:
   asio::io_context& io_;
   net::NodeDriver& driver_;
+  PoolCommands pools_;
   MetricsText metrics_text_;
 };
 

@@ -16,7 +16,7 @@ struct CommandInfo {
   std::string_view name;
   Command command;
 };
-constexpr std::array<CommandInfo, 9> kCommands = {{
+constexpr std::array<CommandInfo, 15> kCommands = {{
     {"status", Command::kStatus},
     {"put", Command::kPut},
     {"get", Command::kGet},
@@ -26,6 +26,12 @@ constexpr std::array<CommandInfo, 9> kCommands = {{
     {"dump", Command::kDump},
     {"switchover", Command::kSwitchover},
     {"metrics", Command::kMetrics},
+    {"pool.alloc", Command::kPoolAlloc},
+    {"pool.renew", Command::kPoolRenew},
+    {"pool.release", Command::kPoolRelease},
+    {"pool.show", Command::kPoolShow},
+    {"pool.list", Command::kPoolList},
+    {"pool.partner_down", Command::kPoolPartnerDown},
 }};
 
 Status Table(const json& j, bool required, std::string* out) {
@@ -71,6 +77,53 @@ Status Unsigned(const json& j, const char* field, uint64_t max, uint64_t* out) {
   return Status::Ok();
 }
 
+// A string field: `required`, or left as it is when absent. Client ids and addresses are text
+// (the pool refuses ids outside printable ASCII), so there is no _base64 form.
+Status Text(const json& j, const char* field, bool required, std::string* out) {
+  auto it = j.find(field);
+  if (it == j.end()) {
+    return required ? InvalidArgument(fmt::format("missing \"{}\"", field)) : Status::Ok();
+  }
+  if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
+    return InvalidArgument(fmt::format("\"{}\" must be a non-empty string", field));
+  }
+  *out = it->get<std::string>();
+  return Status::Ok();
+}
+
+Status FillPool(const json& j, Request* r) {
+  Status s;
+  if (r->command == Command::kPoolPartnerDown) return s;
+  if (s = Text(j, "pool", true, &r->pool); !s.ok()) return s;
+  switch (r->command) {
+    case Command::kPoolRenew:
+    case Command::kPoolRelease:
+      if (s = Text(j, "address", true, &r->address); !s.ok()) return s;
+      [[fallthrough]];
+    case Command::kPoolAlloc:
+      return Text(j, "client", true, &r->client);
+    case Command::kPoolShow:
+      if (s = Text(j, "client", false, &r->client); !s.ok()) return s;
+      if (s = Text(j, "address", false, &r->address); !s.ok()) return s;
+      if (!r->client.empty() && !r->address.empty()) {
+        return InvalidArgument(R"(pool.show takes "client" or "address", not both)");
+      }
+      return s;
+    case Command::kPoolList:
+      if (s = Text(j, "from", false, &r->from); !s.ok()) return s;
+      if (j.contains("limit")) {
+        if (s = Unsigned(j, "limit", kMaxPoolListLimit, &r->limit); !s.ok()) return s;
+        if (r->limit == 0) {
+          return InvalidArgument(
+              fmt::format("\"limit\" must be an integer from 1 to {}", kMaxPoolListLimit));
+        }
+      }
+      return s;
+    default:
+      return s;
+  }
+}
+
 Status Fill(const json& j, Request* r) {
   Status s;
   switch (r->command) {
@@ -108,11 +161,32 @@ Status Fill(const json& j, Request* r) {
       }
       return s;
     }
+    case Command::kPoolAlloc:
+    case Command::kPoolRenew:
+    case Command::kPoolRelease:
+    case Command::kPoolShow:
+    case Command::kPoolList:
+    case Command::kPoolPartnerDown:
+      return FillPool(j, r);
   }
   return s;
 }
 
 }  // namespace
+
+bool IsPoolCommand(Command command) {
+  switch (command) {
+    case Command::kPoolAlloc:
+    case Command::kPoolRenew:
+    case Command::kPoolRelease:
+    case Command::kPoolShow:
+    case Command::kPoolList:
+    case Command::kPoolPartnerDown:
+      return true;
+    default:
+      return false;
+  }
+}
 
 ParsedRequest ParseRequest(std::string_view line) {
   ParsedRequest parsed;
@@ -137,9 +211,11 @@ ParsedRequest ParseRequest(std::string_view line) {
     if (candidate.name == name) info = &candidate;
   }
   if (info == nullptr) {
-    parsed.error = InvalidArgument(fmt::format(
-        "unknown command \"{}\" (status, put, get, del, load, digest, dump, switchover, metrics)",
-        name));
+    std::string names;
+    for (const CommandInfo& candidate : kCommands) {
+      names += fmt::format("{}{}", names.empty() ? "" : ", ", candidate.name);
+    }
+    parsed.error = InvalidArgument(fmt::format("unknown command \"{}\" ({})", name, names));
     return parsed;
   }
   parsed.request.command = info->command;
@@ -214,6 +290,8 @@ std::string_view CodeSlug(Code code) {
       return "rejected";
     case Code::kIo:
       return "io";
+    case Code::kExhausted:
+      return "exhausted";
   }
   return "unknown";
 }

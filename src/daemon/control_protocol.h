@@ -7,6 +7,7 @@
 //             ("intent": "update" (default), "allocate" or "release" on put, del and load)
 //   response: {"ok":true,"id":7}
 //   error:    {"ok":false,"id":7,"code":"not_active","error":"node 2 is standby; ..."}
+//   pools:    {"cmd":"pool.alloc","pool":"lan","client":"aa:bb:cc:dd:ee:ff"} (pool_commands.h)
 //
 // Keys and values are bytes: see encoding.h for how non-UTF-8 ones travel ("value_base64").
 #pragma once
@@ -23,6 +24,8 @@ namespace hasync::daemon {
 
 inline constexpr size_t kMaxRequestBytes = 1 << 20;  // a longer line closes the connection
 inline constexpr uint64_t kMaxLoadCount = 100'000'000;
+inline constexpr uint64_t kDefaultPoolListLimit = 100;
+inline constexpr uint64_t kMaxPoolListLimit = 10'000;
 
 enum class Command : uint8_t {
   kStatus,
@@ -34,7 +37,14 @@ enum class Command : uint8_t {
   kDump,
   kSwitchover,
   kMetrics,
+  kPoolAlloc,
+  kPoolRenew,
+  kPoolRelease,
+  kPoolShow,
+  kPoolList,
+  kPoolPartnerDown,
 };
+bool IsPoolCommand(Command command);
 
 struct Request {
   Command command = Command::kStatus;
@@ -46,6 +56,11 @@ struct Request {
   uint64_t count = 0;                         // load
   uint32_t value_size = 0;                    // load
   std::string prefix;                         // load
+  std::string pool;                           // pool.*, but partner_down (which is for all)
+  std::string client;                         // pool.alloc, renew, release; pool.show: optional
+  std::string address;  // pool.renew, release; pool.show: optional (not with client)
+  std::string from;     // pool.list: the first address to list from; empty: the start
+  uint64_t limit = kDefaultPoolListLimit;  // pool.list
 };
 
 // A request line, or why it is not one. `id` is whatever the line's "id" held (null if none),

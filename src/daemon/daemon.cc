@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "daemon/control_commands.h"
 #include "daemon/control_server.h"
@@ -18,6 +19,7 @@
 #include "net/driver_options.h"
 #include "net/endpoint.h"
 #include "net/node_driver.h"
+#include "net/pool_service.h"
 #include "net/reconcile_report.h"
 
 namespace hasync::daemon {
@@ -25,6 +27,17 @@ namespace hasync::daemon {
 namespace {
 
 constexpr std::chrono::milliseconds kGoodbyeTimeout{500};
+
+// The pools' metrics, read at scrape time (Usage re-reads a table that changed: fine at that
+// rate).
+std::vector<PoolMetrics> ReadPoolMetrics(net::PoolService& pools) {
+  std::vector<PoolMetrics> out;
+  for (const auto& p : pools.pools()) {
+    Result<PoolUsage> usage = pools.Usage(p->options().name);
+    if (usage.ok()) out.push_back({p->options().name, *usage, p->counters()});
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -38,6 +51,12 @@ Status RunDaemon(const DaemonConfig& config) {
 
   asio::io_context io;
   net::NodeDriver driver(io, std::move(options).value());
+  // A node with neither a peer address nor a peer id owns its pools whole (docs/pools.md).
+  net::PoolService pools(io, driver, config.node.node_id, net::PoolPeerId(config.node));
+  for (const PoolOptions& pool : config.pools) {
+    Status added = pools.Add(pool);
+    if (!added.ok()) return added;
+  }
   NotifyRunner notify(io, config.notify);
   driver.OnRoleChange([&](const core::RoleChanged& change) {
     notify.RoleChanged(change.to, config.node.node_id, change.reason);
@@ -53,14 +72,14 @@ Status RunDaemon(const DaemonConfig& config) {
   // The metrics text reads the control server's counters and the control server serves it
   // (the metrics command): filled in once both exist.
   std::function<std::string()> metrics_text;
-  ControlCommands commands(io, driver, [&metrics_text] { return metrics_text(); });
+  ControlCommands commands(io, driver, pools, [&metrics_text] { return metrics_text(); });
   ControlServer control(io, std::move(control_options).value(),
                         [&](std::string_view line, ControlServer::Reply reply) {
                           commands.Handle(line, std::move(reply));
                         });
-  metrics_text = [&driver, &control, mode = ModeOf(config.node.tls)] {
+  metrics_text = [&driver, &control, &pools, mode = ModeOf(config.node.tls)] {
     return FormatMetrics(driver.node().status(), driver.node().counters(), driver.link_counters(),
-                         control.counters(), mode);
+                         control.counters(), mode, ReadPoolMetrics(pools));
   };
   std::optional<MetricsServer> metrics;
   if (!config.metrics_listen.empty()) {
@@ -72,9 +91,16 @@ Status RunDaemon(const DaemonConfig& config) {
   if (started.ok() && metrics) started = metrics->Start();
   if (started.ok()) started = driver.Start();
   if (!started.ok()) return started;
+  pools.Start();
   spdlog::info("hasyncd: node {} (priority {}, cluster '{}') running, sync channel: {}",
                config.node.node_id, config.node.priority, config.node.cluster,
                DescribeSyncChannel(config.node.tls));
+  for (const auto& p : pools.pools()) {
+    Result<PoolUsage> usage = pools.Usage(p->options().name);
+    if (!usage.ok()) continue;
+    spdlog::info("pool {}: {} addresses, share {}, this node owns {}", p->options().name,
+                 usage->size, ShareRuleName(p->options().share), usage->own_share_size);
+  }
 
   asio::signal_set signals(io, SIGTERM, SIGINT);
   bool stopping = false;
@@ -89,7 +115,10 @@ Status RunDaemon(const DaemonConfig& config) {
     spdlog::info("hasyncd: signal {}, handing over and stopping", signo);
     control.Stop();
     if (metrics) metrics->Stop();
-    driver.Shutdown(kGoodbyeTimeout, [&] { io.stop(); });
+    driver.Shutdown(kGoodbyeTimeout, [&] {
+      pools.Stop();
+      io.stop();
+    });
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);

@@ -183,10 +183,90 @@ constexpr bool FamiliesConsecutive() {
 }
 static_assert(FamiliesConsecutive(), "a metric family's rows are split, or its first has no help");
 
+// The pools' counters: hasync_pool_<name>_total{pool="..."}.
+struct PoolCounterInfo {
+  const char* name;
+  const char* help;
+  uint64_t pool::PoolCounters::*field;
+};
+
+constexpr std::array<PoolCounterInfo, 11> kPoolCounters = {{
+    {"allocations", "Addresses handed to a client that did not hold them.",
+     &pool::PoolCounters::allocated},
+    {"renewals", "Leases extended: renewals, and allocations to a client that held its address.",
+     &pool::PoolCounters::renewed},
+    {"releases", "Leases released by their client.", &pool::PoolCounters::released},
+    {"expirations", "Leases this node ended when they ran out.", &pool::PoolCounters::expired},
+    {"reclaims", "Addresses freed at the end of their grace period.",
+     &pool::PoolCounters::reclaimed},
+    {"exhausted", "Allocations refused: nothing free in what this node may allocate from.",
+     &pool::PoolCounters::exhausted},
+    {"refused", "Renewals and releases of a lease the client does not hold.",
+     &pool::PoolCounters::refused},
+    {"waited", "Requests that waited for a reconciliation to end.", &pool::PoolCounters::waited},
+    {"wait_failed", "Requests that waited and timed out, or found too many waiting.",
+     &pool::PoolCounters::wait_failed},
+    {"index_rebuilds", "Times the lease index was re-read from the replicated table.",
+     &pool::PoolCounters::rebuilds},
+    {"partner_down_declarations", "Times the operator declared the peer down.",
+     &pool::PoolCounters::partner_down},
+}};
+
+constexpr bool EveryPoolCounterOnce() {
+  for (size_t i = 0; i < kPoolCounters.size(); ++i) {
+    for (size_t j = i + 1; j < kPoolCounters.size(); ++j) {
+      if (kPoolCounters[i].field == kPoolCounters[j].field) return false;
+    }
+  }
+  return kPoolCounters.size() == kFields<pool::PoolCounters>;
+}
+static_assert(EveryPoolCounterOnce(), "a pool counter is missing from kPoolCounters, or twice");
+
 void Gauge(std::string& out, std::string_view name, std::string_view help, uint64_t value) {
   fmt::format_to(std::back_inserter(out),
                  "# HELP hasync_{0} {1}\n# TYPE hasync_{0} gauge\nhasync_{0} {2}\n", name, help,
                  value);
+}
+
+// One family of per-pool series: HELP and TYPE, then a row per pool.
+template <typename Read>
+void PoolFamily(std::string& out, std::string_view name, std::string_view type,
+                std::string_view help, const std::vector<PoolMetrics>& pools, Read read) {
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, "# HELP hasync_pool_{0} {1}\n# TYPE hasync_pool_{0} {2}\n", name, help, type);
+  // Pool names are [A-Za-z0-9_.-]: nothing to escape in a label value.
+  for (const PoolMetrics& p : pools) {
+    fmt::format_to(it, "hasync_pool_{}{{pool=\"{}\"}} {}\n", name, p.name, read(p));
+  }
+}
+
+void PoolMetricsText(std::string& out, const std::vector<PoolMetrics>& pools) {
+  if (pools.empty()) return;
+  auto gauge = [&](std::string_view name, std::string_view help, auto read) {
+    PoolFamily(out, name, "gauge", help, pools, read);
+  };
+  gauge("addresses", "Addresses in the pool.", [](const PoolMetrics& p) { return p.usage.size; });
+  gauge("leased", "Addresses leased to a client.",
+        [](const PoolMetrics& p) { return p.usage.leased; });
+  gauge("reserved", "Addresses released or expired, reserved for their client's grace period.",
+        [](const PoolMetrics& p) { return p.usage.reserved; });
+  gauge("free", "Addresses neither leased nor reserved.",
+        [](const PoolMetrics& p) { return p.usage.free; });
+  gauge("own_share_free", "Free addresses in this node's share.",
+        [](const PoolMetrics& p) { return p.usage.own_share_free; });
+  gauge("scope",
+        "What this node may allocate from: 0 nothing (not active), 1 waiting (reconciling), 2 "
+        "its own share (the peer is unreachable, rejoining or active), 3 the whole pool.",
+        [](const PoolMetrics& p) { return static_cast<uint64_t>(p.usage.scope); });
+  gauge("partner_down", "1 while the operator's partner-down declaration holds.",
+        [](const PoolMetrics& p) { return p.usage.partner_down ? 1u : 0u; });
+  for (const PoolCounterInfo& c : kPoolCounters) {
+    PoolFamily(out, fmt::format("{}_total", c.name), "counter", c.help, pools,
+               [&c](const PoolMetrics& p) { return p.counters.*c.field; });
+  }
+  PoolFamily(out, "duplicates_total", "counter",
+             "Leases a merge found given to two clients (one kept, both logged).", pools,
+             [](const PoolMetrics& p) { return p.usage.duplicates; });
 }
 
 uint64_t Value(const CounterInfo& c, const core::Counters& counters, const net::LinkCounters& link,
@@ -200,7 +280,7 @@ uint64_t Value(const CounterInfo& c, const core::Counters& counters, const net::
 
 std::string FormatMetrics(const core::NodeStatus& s, const core::Counters& counters,
                           const net::LinkCounters& link, const ControlCounters& control,
-                          TlsMode tls_mode) {
+                          TlsMode tls_mode, const std::vector<PoolMetrics>& pools) {
   std::string out;
   auto it = std::back_inserter(out);
   fmt::format_to(it,
@@ -265,6 +345,7 @@ std::string FormatMetrics(const core::NodeStatus& s, const core::Counters& count
       fmt::format_to(it, "hasync_{}_total{{{}}} {}\n", c.name, c.label, value);
     }
   }
+  PoolMetricsText(out, pools);
   return out;
 }
 

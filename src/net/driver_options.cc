@@ -24,6 +24,11 @@ NodeId EffectivePeerId(const ReplicaOptions& options) {
   return options.node_id == 1 ? 2 : 1;
 }
 
+NodeId PoolPeerId(const ReplicaOptions& options) {
+  if (options.peer.empty() && options.peer_id == 0) return 0;
+  return EffectivePeerId(options);
+}
+
 Result<NodeDriver::Options> MakeDriverOptions(const ReplicaOptions& o) {
   if (o.node_id == 0) return InvalidArgument("node_id: must be 1..65535");
   NodeId peer_id = EffectivePeerId(o);

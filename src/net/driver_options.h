@@ -15,4 +15,8 @@ Result<NodeDriver::Options> MakeDriverOptions(const ReplicaOptions& options);
 // The peer id used to decide who dials: the configured one, or the other one of 1 and 2.
 NodeId EffectivePeerId(const ReplicaOptions& options);
 
+// The peer id the address pools share with: EffectivePeerId, or 0 for a node alone (neither
+// `peer` nor `peer_id` set), whose pools are all its own.
+NodeId PoolPeerId(const ReplicaOptions& options);
+
 }  // namespace hasync::net

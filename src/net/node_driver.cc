@@ -222,7 +222,10 @@ void NodeDriver::On(core::RoleChanged& e) {
 void NodeDriver::On(core::WriteCompleted& e) {
   auto it = pending_writes_.find(e.token);
   if (it == pending_writes_.end()) {
-    spdlog::error("the core completed write {}, which no caller waits for", e.token);
+    if (unclaimed_write_callbacks_.empty()) {
+      spdlog::error("the core completed write {}, which no caller waits for", e.token);
+    }
+    for (const auto& callback : unclaimed_write_callbacks_) callback(e);
     return;
   }
   Done callback = std::move(it->second);

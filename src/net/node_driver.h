@@ -81,6 +81,24 @@ class NodeDriver : private PeerLink::Listener {
     reconcile_callbacks_.push_back(std::move(callback));
   }
 
+  // For layers that drive the core themselves (the address pools, net/pool_service.h):
+  // `fn(node, now)` runs, then the driver flushes and carries out the effects. Writes they make
+  // take their tokens from NewToken; a WriteCompleted no Put/Erase caller waits for goes to the
+  // OnUnclaimedWrite subscribers. Before Start only: SetApplicationDigest (core/config.h).
+  template <typename Fn>
+  void WithNode(Fn&& fn) {
+    if (stopped_) return;
+    fn(node_, Now());
+    ScheduleFlush();
+    Drain();
+  }
+  uint64_t NewToken() { return next_token_++; }
+  void OnUnclaimedWrite(std::function<void(const core::WriteCompleted&)> callback) {
+    unclaimed_write_callbacks_.push_back(std::move(callback));
+  }
+  void SetApplicationDigest(uint64_t digest) { node_.SetApplicationDigest(digest); }
+  bool stopped() const { return stopped_; }
+
   // Read access (records, status, counters). Valid on the io thread only.
   const core::Node& node() const { return node_; }
   asio::ip::tcp::endpoint listen_endpoint() const { return link_.local_endpoint(); }
@@ -122,6 +140,7 @@ class NodeDriver : private PeerLink::Listener {
   std::vector<RoleCallback> role_callbacks_;
   std::vector<SplitBrainCallback> split_brain_callbacks_;
   std::vector<ReconcileCallback> reconcile_callbacks_;
+  std::vector<std::function<void(const core::WriteCompleted&)>> unclaimed_write_callbacks_;
   Lifetime lifetime_;  // last: its handlers stop before anything else goes
 };
 

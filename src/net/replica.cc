@@ -1,25 +1,15 @@
 // Replica: the embedding API over a NodeDriver. Calls from other threads are posted to the loop
 // and wait on a future; a call that can never be answered (the loop stopped) returns
 // kUnavailable instead of blocking.
-#include <asio/executor_work_guard.hpp>
-#include <asio/io_context.hpp>
-#include <asio/post.hpp>
-#include <atomic>
-#include <condition_variable>
-#include <future>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "hasync/node.h"
 #include "net/driver_options.h"
-#include "net/node_driver.h"
+#include "net/replica_impl.h"
 
 namespace hasync {
 
 namespace {
-
-constexpr std::chrono::milliseconds kGoodbyeTimeout{500};
 
 ReplicaStatus ToPublic(const core::NodeStatus& s) {
   ReplicaStatus r;
@@ -44,89 +34,13 @@ ReplicaStatus ToPublic(const core::NodeStatus& s) {
 
 }  // namespace
 
-class Replica::Impl {
- public:
-  explicit Impl(net::NodeDriver::Options options)
-      : work_(io_.get_executor()), driver_(io_, std::move(options)) {}
-
-  // Runs `fn(reply)` on the loop and waits for `reply` to be called (possibly later, by a
-  // callback). R must be constructible from a Status.
-  template <typename R, typename Fn>
-  R Call(Fn fn) {
-    if (std::this_thread::get_id() == loop_thread_.load()) {
-      return R(Unavailable("called from the replica's own thread; this would deadlock"));
-    }
-    auto promise = std::make_shared<std::promise<R>>();
-    std::future<R> future = promise->get_future();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!running_) return R(Unavailable("the replica is not running"));
-      asio::post(io_, [promise, fn = std::move(fn)]() mutable {
-        fn([promise](R result) { promise->set_value(std::move(result)); });
-      });
-    }
-    return future.get();
-  }
-
-  // Claims the loop for one run; a replica runs once.
-  Status Enter() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (running_ || finished_) return Unavailable("the replica already runs (or ran)");
-    running_ = true;
-    return Status::Ok();
-  }
-
-  void RunLoop() {
-    loop_thread_ = std::this_thread::get_id();
-    io_.run();
-    // Answer the calls posted before Stop() closed the door; the stopped driver refuses them.
-    io_.restart();
-    io_.poll();
-    loop_thread_ = std::thread::id();
-    std::lock_guard<std::mutex> lock(mu_);
-    finished_ = true;
-    exited_.notify_all();
-  }
-
-  void Stop() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!running_) {
-        finished_ = true;  // never ran, or already stopped
-        return;
-      }
-      running_ = false;
-      asio::post(io_, [this] {
-        driver_.Shutdown(kGoodbyeTimeout, [this] {
-          work_.reset();
-          io_.stop();
-        });
-      });
-    }
-    if (std::this_thread::get_id() == loop_thread_.load()) return;  // the loop ends after us
-    if (thread_.joinable()) {
-      thread_.join();
-      return;
-    }
-    std::unique_lock<std::mutex> lock(mu_);
-    exited_.wait(lock, [this] { return finished_; });
-  }
-
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  net::NodeDriver driver_;  // after io_: destroyed before it
-  std::thread thread_;
-  std::atomic<std::thread::id> loop_thread_;
-  std::mutex mu_;
-  std::condition_variable exited_;
-  bool running_ = false;   // the loop accepts calls
-  bool finished_ = false;  // the loop has ended
-};
-
 Result<std::unique_ptr<Replica>> Replica::Create(ReplicaOptions options) {
   Result<net::NodeDriver::Options> driver_options = net::MakeDriverOptions(options);
   if (!driver_options.ok()) return driver_options.status();
-  auto impl = std::make_unique<Impl>(std::move(driver_options).value());
+  // A node configured with neither a peer address nor a peer id is alone and owns its pools
+  // whole (include/hasync/pool.h).
+  NodeId pool_peer = net::PoolPeerId(options);
+  auto impl = std::make_unique<Impl>(std::move(driver_options).value(), pool_peer);
   Status started = impl->driver_.Start();
   if (!started.ok()) return started;
   return std::unique_ptr<Replica>(new Replica(std::move(impl)));

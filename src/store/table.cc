@@ -32,11 +32,17 @@ struct Table::Impl {
     ++live;
     key_value_bytes += r.key_len() + r.value_len;
     digest += ContentDigest(r);
+    if (observed) Tell([&](TableObserver& o) { o.OnLive(r.key(), r.value()); });
   }
   void UncountLive(const Record& r) {
     --live;
     key_value_bytes -= r.key_len() + r.value_len;
     digest -= ContentDigest(r);
+    if (observed) Tell([&](TableObserver& o) { o.OnGone(r.key()); });
+  }
+  template <typename Fn>
+  void Tell(Fn fn) {
+    if (std::shared_ptr<TableObserver> o = observer.lock()) fn(*o);
   }
 
   // Gives the record in `slot` the value `value` (a tombstone gets ""), stamps it and moves it to
@@ -100,6 +106,7 @@ struct Table::Impl {
     index.Clear();
     live = tombstones = key_value_bytes = 0;
     digest = 0;
+    if (observed) Tell([](TableObserver& o) { o.OnCleared(); });
   }
 
   const std::string name;
@@ -111,6 +118,9 @@ struct Table::Impl {
   size_t tombstones = 0;
   size_t key_value_bytes = 0;
   uint64_t digest = 0;
+  // Only observed tables pay for the weak pointer's lock.
+  std::weak_ptr<TableObserver> observer;
+  bool observed = false;
 };
 
 Table::Table(std::string name, const Limits& limits)
@@ -242,6 +252,15 @@ void Table::ForEach(const std::function<void(const RecordView&)>& fn) const {
 }
 
 void Table::Reserve(size_t n) { impl_->index.Reserve(n); }
+
+void Table::SetObserver(std::weak_ptr<TableObserver> observer) {
+  impl_->observed = !observer.expired();
+  impl_->observer = std::move(observer);
+}
+
+bool Table::ObservedBy(const TableObserver* observer) const {
+  return impl_->observed && impl_->observer.lock().get() == observer;
+}
 
 size_t Table::size() const { return impl_->live; }
 size_t Table::tombstones() const { return impl_->tombstones; }

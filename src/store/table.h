@@ -40,6 +40,7 @@
 
 #include "hasync/status.h"
 #include "store/limits.h"
+#include "store/table_observer.h"
 
 namespace hasync::store {
 
@@ -116,6 +117,11 @@ class Table {
   // replaces the previous reservation, and Reserve(0) drops it. A standby calls it when a bulk sync
   // announces its total.
   void Reserve(size_t n);
+
+  // Reports every change of the live records to `observer` from now on (replacing any earlier
+  // one); the table holds it weakly, so an observer that went away is simply no longer told.
+  void SetObserver(std::weak_ptr<TableObserver> observer);
+  bool ObservedBy(const TableObserver* observer) const;
 
   size_t size() const;             // live records
   size_t tombstones() const;       // tombstones waiting for Purge/Remove

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -349,6 +351,116 @@ TEST(ConfigTest, MissingFileIsAnIoError) {
   EXPECT_NE(c.status().message().find("/nonexistent/hasyncd.toml"), std::string::npos);
 }
 
+TEST(ConfigTest, PoolsParseWithTheirDefaults) {
+  DaemonConfig c = Parse(R"(
+[node]
+id = 1
+
+[[pool]]
+name = "lan"
+ranges = ["10.0.0.0/24", "10.0.1.10-10.0.1.50", "10.0.2.1"]
+exclude = ["10.0.0.0", "10.0.0.255"]
+lease_time_s = 7200
+grace_s = 300
+share = "halves"
+durability = "async"
+
+[[pool]]
+name = "v6"
+ranges = ["2001:db8::/120"]
+)");
+  ASSERT_EQ(c.pools.size(), 2u);
+  const PoolOptions& lan = c.pools[0];
+  EXPECT_EQ(lan.name, "lan");
+  EXPECT_EQ(lan.ranges,
+            (std::vector<std::string>{"10.0.0.0/24", "10.0.1.10-10.0.1.50", "10.0.2.1"}));
+  EXPECT_EQ(lan.exclude, (std::vector<std::string>{"10.0.0.0", "10.0.0.255"}));
+  EXPECT_EQ(lan.lease_time, 7200s);
+  EXPECT_EQ(lan.grace, 300s);
+  EXPECT_EQ(lan.share, ShareRule::kHalves);
+  EXPECT_EQ(lan.durability, Durability::kAsync);
+  const PoolOptions& v6 = c.pools[1];
+  EXPECT_EQ(v6.name, "v6");
+  EXPECT_TRUE(v6.exclude.empty());
+  EXPECT_EQ(v6.lease_time, 3600s);
+  EXPECT_EQ(v6.grace, 600s);
+  EXPECT_EQ(v6.share, ShareRule::kOddEven);
+  EXPECT_EQ(v6.durability, Durability::kReplicated);
+  c.node.tls.insecure = true;
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c).ToString();
+  EXPECT_TRUE(Parse("").pools.empty());
+}
+
+TEST(ConfigTest, BadPoolEntryNamesThePoolAndTheEntry) {
+  std::string error = ErrorOf(
+      "[[pool]]\nname = \"lan\"\nranges = [\"10.0.0.0/24\"]\n\n[[pool]]\nname = \"dmz\"\n"
+      "ranges = [\"10.0.1.0/24\", \"10.0.2.1/24\"]\n");
+  EXPECT_NE(error.find("test.toml:5:"), std::string::npos) << error;
+  EXPECT_NE(error.find("pool dmz"), std::string::npos) << error;
+  EXPECT_NE(error.find("'10.0.2.1/24'"), std::string::npos) << error;
+  error = ErrorOf("[[pool]]\nname = \"lan\"\nranges = [\"10.0.0.0/24\", \"10.0.0.128/25\"]\n");
+  EXPECT_NE(error.find("overlap"), std::string::npos) << error;
+  error = ErrorOf("[[pool]]\nname = \"lan\"\nranges = [\"10.0.0.1\"]\nexclude = [\"10.0.0.1\"]\n");
+  EXPECT_NE(error.find("pool lan"), std::string::npos) << error;
+  error = ErrorOf("[[pool]]\nname = \"lan\"\nranges = [\"10.0.0.0/24\"]\nexclude = [\"::1\"]\n");
+  EXPECT_NE(error.find("one family"), std::string::npos) << error;
+  error = ErrorOf("[[pool]]\nname = \"lan\"\nranges = []\n");
+  EXPECT_NE(error.find("pool lan"), std::string::npos) << error;
+  error = ErrorOf("[[pool]]\nname = \"a b\"\nranges = [\"10.0.0.1\"]\n");
+  EXPECT_NE(error.find("pool name \"a b\""), std::string::npos) << error;
+}
+
+TEST(ConfigTest, PoolKeysAreCheckedLikeEveryOther) {
+  const std::string head = "[[pool]]\nname = \"lan\"\nranges = [\"10.0.0.0/24\"]\n";
+  struct Case {
+    std::string line;
+    std::string error;
+  };
+  for (const Case& c : {
+           Case{"leases = 3\n", "test.toml:4:1: unknown key 'leases' in [[pool]]"},
+           Case{"lease_time_s = 0\n", "test.toml:4:16: pool.lease_time_s: must be 1.."},
+           Case{"grace_s = \"10m\"\n", "pool.grace_s: expected an integer"},
+           Case{"grace_s = 31622401\n", "pool.grace_s: must be 1..31622400"},
+           Case{"share = \"thirds\"\n", R"(pool.share: must be "odd-even" or "halves")"},
+           Case{"durability = \"sync\"\n", R"(pool.durability: must be "replicated" or "async")"},
+           Case{"exclude = \"10.0.0.1\"\n", "pool.exclude: expected an array of strings"},
+           Case{"exclude = [1]\n", "pool.exclude: every element must be a string"},
+       }) {
+    EXPECT_NE(ErrorOf(head + c.line).find(c.error), std::string::npos)
+        << c.line << ": " << ErrorOf(head + c.line);
+  }
+  EXPECT_NE(ErrorOf("[[pool]]\nranges = [\"10.0.0.0/24\"]\n")
+                .find("test.toml:1:1: [[pool]] without a name"),
+            std::string::npos)
+      << ErrorOf("[[pool]]\nranges = [\"10.0.0.0/24\"]\n");
+  EXPECT_NE(ErrorOf("[[pool]]\nname = \"lan\"\n").find("pool lan: no ranges"), std::string::npos);
+  EXPECT_NE(ErrorOf("[[pool]]\nname = \"lan\"\nranges = \"10.0.0.0/24\"\n")
+                .find("pool.ranges: expected an array of strings"),
+            std::string::npos);
+  // A single [pool] table is not the array of tables a pool list is.
+  EXPECT_NE(ErrorOf("[pool]\nname = \"lan\"\n").find("write each pool as a [[pool]] table"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("pool = 3\n").find("[[pool]]"), std::string::npos);
+  EXPECT_NE(ErrorOf(head + head).find("two pools are called lan"), std::string::npos);
+}
+
+TEST(ConfigTest, ValidateLeavesRoomForLeaseRecords) {
+  const std::string pool =
+      "[tls]\ninsecure = true\n[[pool]]\nname = \"lan\"\nranges = [\"10.0.0.0/24\"]\n";
+  EXPECT_NE(InvalidBecause(pool + "[limits]\nmax_value_bytes = 100\n")
+                .find("max_value_bytes: at least 273"),
+            std::string::npos);
+  EXPECT_NE(
+      InvalidBecause(pool + "[limits]\nmax_key_bytes = 16\n").find("max_key_bytes: at least 39"),
+      std::string::npos);
+  EXPECT_NE(InvalidBecause(pool + "[[pool]]\nname = \"wan\"\nranges = [\"10.0.1.0/24\"]\n"
+                                  "[limits]\nmax_tables = 1\n")
+                .find("max_tables: 1 is fewer than the 2 pools"),
+            std::string::npos);
+  // Without pools the same limits are fine.
+  EXPECT_TRUE(Validate(Parse("[tls]\ninsecure = true\n[limits]\nmax_value_bytes = 100\n")).ok());
+}
+
 TEST(ConfigTest, ShippedExampleConfigIsValid) {
   // CMake compiles tests by absolute path, so this file's path leads to the source tree.
   std::string here = __FILE__;
@@ -359,6 +471,27 @@ TEST(ConfigTest, ShippedExampleConfigIsValid) {
   // TLS is on in the shipped file: certificates, the peer named.
   EXPECT_EQ(ModeOf(c->node.tls), TlsMode::kCertificate);
   EXPECT_EQ(c->node.tls.peer_name, "node2");
+}
+
+TEST(ConfigTest, ShippedPoolExampleIsValid) {
+  // The commented [[pool]] at the end of etc/hasyncd.toml, uncommented ("# # why" stays a
+  // comment), must parse and validate as it stands.
+  std::string here = __FILE__;
+  std::ifstream file(here.substr(0, here.rfind("tests/daemon/")) + "etc/hasyncd.toml");
+  std::stringstream text;
+  text << file.rdbuf();
+  size_t at = text.str().find("\n# [[pool]]\n");
+  ASSERT_NE(at, std::string::npos);
+  std::string example = "[tls]\ninsecure = true\n";
+  std::istringstream lines(text.str().substr(at + 1));
+  for (std::string line; std::getline(lines, line);) {
+    example += (line.starts_with("# ") ? line.substr(2) : line) + "\n";
+  }
+  DaemonConfig c = Parse(example);
+  ASSERT_EQ(c.pools.size(), 1u) << example;
+  EXPECT_EQ(c.pools[0].name, "lan");
+  EXPECT_EQ(c.pools[0].exclude.size(), 3u);
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c).ToString();
 }
 
 TEST(ConfigTest, EachTlsModeParsesAndValidates) {

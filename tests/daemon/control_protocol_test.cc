@@ -236,5 +236,73 @@ TEST(ControlProtocolTest, LoadValuesAreDeterministicAndPrintable) {
   EXPECT_TRUE(IsValidUtf8(a));
 }
 
+TEST(ControlProtocolTest, PoolCommandsAndTheirFields) {
+  ParsedRequest p = ParseRequest(R"({"cmd":"pool.alloc","pool":"lan","client":"aa:bb","id":1})");
+  ASSERT_TRUE(p.error.ok()) << p.error.ToString();
+  EXPECT_EQ(p.request.command, Command::kPoolAlloc);
+  EXPECT_TRUE(IsPoolCommand(p.request.command));
+  EXPECT_EQ(p.request.pool, "lan");
+  EXPECT_EQ(p.request.client, "aa:bb");
+  p = ParseRequest(R"({"cmd":"pool.renew","pool":"lan","client":"c","address":"10.0.0.1"})");
+  ASSERT_TRUE(p.error.ok()) << p.error.ToString();
+  EXPECT_EQ(p.request.command, Command::kPoolRenew);
+  EXPECT_EQ(p.request.address, "10.0.0.1");
+  p = ParseRequest(R"({"cmd":"pool.release","pool":"lan","client":"c","address":"10.0.0.1"})");
+  EXPECT_EQ(p.request.command, Command::kPoolRelease);
+  p = ParseRequest(R"({"cmd":"pool.show","pool":"lan"})");
+  ASSERT_TRUE(p.error.ok()) << p.error.ToString();
+  EXPECT_TRUE(p.request.client.empty() && p.request.address.empty());
+  p = ParseRequest(R"({"cmd":"pool.list","pool":"lan"})");
+  ASSERT_TRUE(p.error.ok()) << p.error.ToString();
+  EXPECT_EQ(p.request.limit, kDefaultPoolListLimit);
+  p = ParseRequest(R"({"cmd":"pool.list","pool":"lan","from":"10.0.0.9","limit":10000})");
+  ASSERT_TRUE(p.error.ok()) << p.error.ToString();
+  EXPECT_EQ(p.request.from, "10.0.0.9");
+  EXPECT_EQ(p.request.limit, 10000u);
+  p = ParseRequest(R"({"cmd":"pool.partner_down"})");
+  ASSERT_TRUE(p.error.ok()) << p.error.ToString();
+  EXPECT_EQ(p.request.command, Command::kPoolPartnerDown);
+  EXPECT_FALSE(IsPoolCommand(Command::kStatus));
+}
+
+TEST(ControlProtocolTest, BadPoolRequestsAreNamed) {
+  struct Case {
+    const char* line;
+    const char* error;
+  };
+  for (const Case& c : {
+           Case{R"({"cmd":"pool.alloc","client":"c"})", R"(missing "pool")"},
+           Case{R"({"cmd":"pool.alloc","pool":"lan"})", R"(missing "client")"},
+           Case{R"({"cmd":"pool.alloc","pool":"","client":"c"})", R"("pool" must be)"},
+           Case{R"({"cmd":"pool.alloc","pool":"lan","client":7})", R"("client" must be)"},
+           Case{R"({"cmd":"pool.renew","pool":"lan","client":"c"})", R"(missing "address")"},
+           Case{R"({"cmd":"pool.release","pool":"lan","address":"10.0.0.1"})",
+                R"(missing "client")"},
+           Case{R"({"cmd":"pool.show","pool":"lan","client":"c","address":"10.0.0.1"})",
+                "not both"},
+           Case{R"({"cmd":"pool.list","pool":"lan","limit":0})", "from 1 to 10000"},
+           Case{R"({"cmd":"pool.list","pool":"lan","limit":10001})", "from 0 to 10000"},
+           Case{R"({"cmd":"pool.list","pool":"lan","limit":-1})", "10000"},
+           Case{R"({"cmd":"pool.list","pool":"lan","from":null})", R"("from" must be)"},
+       }) {
+    ParsedRequest p = ParseRequest(c.line);
+    EXPECT_EQ(p.error.code(), Code::kInvalidArgument) << c.line;
+    EXPECT_NE(p.error.message().find(c.error), std::string::npos)
+        << c.line << ": " << p.error.message();
+  }
+}
+
+TEST(ControlProtocolTest, UnknownCommandListsThePoolCommands) {
+  std::string message = ParseRequest(R"({"cmd":"pool"})").error.message();
+  EXPECT_NE(message.find("pool.alloc"), std::string::npos) << message;
+  EXPECT_NE(message.find("pool.partner_down"), std::string::npos) << message;
+}
+
+TEST(ControlProtocolTest, ExhaustedHasItsSlug) {
+  EXPECT_EQ(CodeSlug(Code::kExhausted), "exhausted");
+  EXPECT_EQ(ErrorResponse(nullptr, Exhausted("pool lan: all 4 addresses are held"))["code"],
+            "exhausted");
+}
+
 }  // namespace
 }  // namespace hasync::daemon

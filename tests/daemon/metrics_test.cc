@@ -176,5 +176,66 @@ TEST(MetricsTest, EveryFamilyHasOneHelpAndType) {
   }
 }
 
+std::string WithPools(const std::vector<PoolMetrics>& pools) {
+  return FormatMetrics(core::NodeStatus{}, core::Counters{}, net::LinkCounters{}, ControlCounters{},
+                       TlsMode::kCertificate, pools);
+}
+
+TEST(MetricsTest, PoolSeriesAreLabelledByPool) {
+  PoolMetrics lan{"lan", {}, {}};
+  lan.usage.size = 254;
+  lan.usage.leased = 3;
+  lan.usage.reserved = 1;
+  lan.usage.free = 250;
+  lan.usage.own_share_free = 125;
+  lan.usage.scope = PoolScope::kOwnShare;
+  lan.usage.partner_down = true;
+  lan.usage.duplicates = 2;
+  pool::PoolCounters& c = lan.counters;
+  c.allocated = 11, c.renewed = 12, c.released = 13, c.expired = 14, c.reclaimed = 15;
+  c.exhausted = 16, c.refused = 17, c.waited = 18, c.wait_failed = 19, c.rebuilds = 20;
+  c.partner_down = 21;
+  PoolMetrics v6{"v6.guests", {}, {}};
+  v6.usage.size = 256;
+  std::string text = WithPools({lan, v6});
+  for (const char* line : {
+           "hasync_pool_addresses{pool=\"lan\"} 254",
+           "hasync_pool_addresses{pool=\"v6.guests\"} 256",
+           "hasync_pool_leased{pool=\"lan\"} 3",
+           "hasync_pool_reserved{pool=\"lan\"} 1",
+           "hasync_pool_free{pool=\"lan\"} 250",
+           "hasync_pool_own_share_free{pool=\"lan\"} 125",
+           "hasync_pool_scope{pool=\"lan\"} 2",
+           "hasync_pool_scope{pool=\"v6.guests\"} 0",
+           "hasync_pool_partner_down{pool=\"lan\"} 1",
+           "hasync_pool_partner_down{pool=\"v6.guests\"} 0",
+           "hasync_pool_allocations_total{pool=\"lan\"} 11",
+           "hasync_pool_renewals_total{pool=\"lan\"} 12",
+           "hasync_pool_releases_total{pool=\"lan\"} 13",
+           "hasync_pool_expirations_total{pool=\"lan\"} 14",
+           "hasync_pool_reclaims_total{pool=\"lan\"} 15",
+           "hasync_pool_exhausted_total{pool=\"lan\"} 16",
+           "hasync_pool_refused_total{pool=\"lan\"} 17",
+           "hasync_pool_waited_total{pool=\"lan\"} 18",
+           "hasync_pool_wait_failed_total{pool=\"lan\"} 19",
+           "hasync_pool_index_rebuilds_total{pool=\"lan\"} 20",
+           "hasync_pool_partner_down_declarations_total{pool=\"lan\"} 21",
+           "hasync_pool_duplicates_total{pool=\"lan\"} 2",
+           "hasync_pool_duplicates_total{pool=\"v6.guests\"} 0",
+           "# TYPE hasync_pool_leased gauge",
+           "# TYPE hasync_pool_allocations_total counter",
+       }) {
+    EXPECT_TRUE(Has(text, line)) << line << "\n" << text;
+  }
+  // One HELP and TYPE per family, whatever the number of pools.
+  EXPECT_EQ(Count(text, "# TYPE hasync_pool_addresses gauge\n"), 1u);
+  EXPECT_EQ(Count(text, "# HELP hasync_pool_exhausted_total "), 1u);
+  EXPECT_EQ(text.back(), '\n');
+}
+
+TEST(MetricsTest, NoPoolsNoPoolFamilies) {
+  EXPECT_EQ(WithPools({}).find("hasync_pool_"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hasync::daemon

@@ -285,6 +285,10 @@ class Node:
             lines.append(f"[{section}]")
             lines += [f"{k} = {toml_value(v)}" for k, v in keys.items()]
             lines.append("")
+        for pool in o.get("pools") or []:  # address pools: an array of tables
+            lines.append("[[pool]]")
+            lines += [f"{k} = {toml_value(v)}" for k, v in pool.items()]
+            lines.append("")
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines))
 

@@ -1053,6 +1053,10 @@ from test_hostile import HOSTILE_TESTS  # noqa: E402 (issue 4: hostile input; it
 
 TESTS += HOSTILE_TESTS
 
+from test_pools import POOL_TESTS  # noqa: E402 (issue 5: address pools; their own file)
+
+TESTS += POOL_TESTS
+
 
 def main(argv: list[str]) -> int:
     if len(argv) < 2:

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "hasync/node.h"
+#include "net/replica_test_util.h"
 
 namespace hasync {
 namespace {
@@ -17,23 +18,10 @@ namespace {
 using namespace std::chrono_literals;
 
 ReplicaOptions Options(NodeId id, uint8_t priority) {
-  ReplicaOptions o;
-  o.node_id = id;
-  o.priority = priority;
-  o.listen = "127.0.0.1:0";
-  o.startup_wait = 200ms;
-  o.tls.insecure = true;  // not about TLS (tls_link_test.cc is)
-  return o;
+  return testing::LoopbackOptions(id, priority);
 }
 
-bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+using testing::Eventually;
 
 Role RoleOf(Replica& r) {
   Result<ReplicaStatus> s = r.GetStatus();

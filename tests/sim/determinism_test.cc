@@ -10,12 +10,14 @@
 namespace hasync::sim {
 namespace {
 
-std::string Traced(uint64_t seed, BreakMode brk = BreakMode::kNone) {
+std::string Traced(uint64_t seed, BreakMode brk = BreakMode::kNone,
+                   PoolChoice pool = PoolChoice::kDrawn) {
   std::ostringstream out;
   SimOptions options;
   options.seed = seed;
   options.trace = &out;
   options.brk = brk;
+  options.pool = pool;
   RunSeed(options);
   return out.str();
 }
@@ -42,6 +44,23 @@ TEST(SimDeterminism, TracingDoesNotChangeTheRun) {
   EXPECT_EQ(a.writes, b.writes);
   EXPECT_EQ(a.end, b.end);
   EXPECT_EQ(a.failure.has_value(), b.failure.has_value());
+}
+
+TEST(SimDeterminism, PoolSeedsReplayIdentically) {
+  for (uint64_t seed : {7u, 42u}) {
+    const std::string first = Traced(seed, BreakMode::kNone, PoolChoice::kAll);
+    EXPECT_NE(first.find("pool answers"), std::string::npos) << "seed " << seed;
+    EXPECT_EQ(first, Traced(seed, BreakMode::kNone, PoolChoice::kAll)) << "seed " << seed;
+  }
+}
+
+// The pool draws from its own generator: a seed that does not run one runs exactly as it would
+// with pools switched off (and as it did before they existed).
+TEST(SimDeterminism, SeedsWithoutAPoolIgnoreIt) {
+  const std::string drawn = Traced(3);
+  ASSERT_EQ(drawn.find("pool answers"), std::string::npos) << "seed 3 now draws a pool";
+  EXPECT_EQ(drawn, Traced(3, BreakMode::kNone, PoolChoice::kNone));
+  EXPECT_NE(Traced(1).find("pool answers"), std::string::npos) << "seed 1 no longer draws a pool";
 }
 
 TEST(SimDeterminism, DifferentSeedsDiffer) { EXPECT_NE(Traced(1), Traced(2)); }

@@ -5,6 +5,8 @@
 //   hasync_sim --seed S --trace --watch t0/k8     ... and that record on both nodes as it changes
 //   hasync_sim --break MODE [--expect INVARIANT]  plant a known defect (--break help lists them);
 //                                                 with --expect, succeed only if it is caught
+//   hasync_sim --pool drawn|none|all              which seeds run an address pool (default:
+//                                                 drawn, about 30%)
 //
 // Seeds are independent worlds, so --jobs runs them on threads without changing any result.
 #include <algorithm>
@@ -33,6 +35,8 @@ struct Args {
   bool trace = false;
   BreakMode brk = BreakMode::kNone;
   std::string brk_name;
+  hasync::sim::PoolChoice pool = hasync::sim::PoolChoice::kDrawn;
+  std::string pool_name;
   std::string expect;
   std::string watch;
 };
@@ -45,7 +49,8 @@ bool ParseU64(std::string_view s, uint64_t* out) {
 int Usage(std::string_view error) {
   std::fprintf(stderr,
                "hasync_sim: %.*s\nusage: hasync_sim [--seeds N] [--start S] [--jobs J] | "
-               "--seed S [--trace [--watch TABLE/KEY]]; [--break MODE|help] [--expect INVARIANT]\n",
+               "--seed S [--trace [--watch TABLE/KEY]]; [--break MODE|help] [--expect INVARIANT] "
+               "[--pool drawn|none|all]\n",
                static_cast<int>(error.size()), error.data());
   return 2;
 }
@@ -62,6 +67,7 @@ int ListBreakModes() {
 std::string Replay(const Args& args, uint64_t seed) {
   std::string cmd = fmt::format("hasync_sim --seed {} --trace", seed);
   if (args.brk != BreakMode::kNone) cmd += " --break " + args.brk_name;
+  if (args.pool != hasync::sim::PoolChoice::kDrawn) cmd += " --pool " + args.pool_name;
   return cmd;
 }
 
@@ -86,6 +92,13 @@ int main(int argc, char** argv) {
       if (!mode) return Usage(fmt::format("unknown break mode '{}'", v));
       args.brk = *mode;
       args.brk_name = v;
+    } else if (a == "--pool") {
+      using hasync::sim::PoolChoice;
+      if (v != "drawn" && v != "none" && v != "all") return Usage("--pool: drawn, none or all");
+      args.pool = v == "drawn"  ? PoolChoice::kDrawn
+                  : v == "none" ? PoolChoice::kNone
+                                : PoolChoice::kAll;
+      args.pool_name = v;
     } else if (a == "--expect") {
       args.expect = v;
     } else if (a == "--watch") {
@@ -119,6 +132,7 @@ int main(int argc, char** argv) {
       options.seed = args.start + i;
       options.trace = args.trace ? &std::cout : nullptr;
       options.brk = args.brk;
+      options.pool = args.pool;
       options.watch = args.watch;
       results[i] = hasync::sim::RunSeed(options);
       std::lock_guard lock(progress);
@@ -137,7 +151,20 @@ int main(int argc, char** argv) {
 
   uint64_t steps = 0, faults = 0, failed = 0, expected = 0;
   uint64_t split_brains = 0, reconciliations = 0, postponed = 0, chased = 0;
+  uint64_t pool_seeds = 0;
+  hasync::sim::PoolCounts pool;
   for (const auto& r : results) {
+    pool_seeds += r.pool ? 1 : 0;
+    pool.grants += r.pool_counts.grants;
+    pool.renewals += r.pool_counts.renewals;
+    pool.exhausted += r.pool_counts.exhausted;
+    pool.merged += r.pool_counts.merged;
+    pool.merge_reconciles += r.pool_counts.merge_reconciles;
+    pool.lost += r.pool_counts.lost;
+    pool.lost_regranted += r.pool_counts.lost_regranted;
+    pool.partner_downs += r.pool_counts.partner_downs;
+    pool.forgotten += r.pool_counts.forgotten;
+    pool.forgotten_regranted += r.pool_counts.forgotten_regranted;
     steps += r.steps;
     faults += r.faults;
     split_brains += r.split_brains;
@@ -165,6 +192,17 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(reconciliations),
       static_cast<unsigned long long>(split_brains), static_cast<unsigned long long>(postponed),
       static_cast<unsigned long long>(chased));
+  if (pool_seeds > 0) {
+    auto u = [](uint64_t n) { return static_cast<unsigned long long>(n); };
+    std::printf(
+        "sim: %llu seeds with a pool: %llu grants, %llu renewals, %llu exhausted; %llu pool "
+        "records merged in %llu reconciliations; %llu partner-downs; %llu leases lost with every "
+        "copy (%llu of those addresses granted again while held); %llu grants of addresses a "
+        "restarted node forgot (%llu while another client held them)\n",
+        u(pool_seeds), u(pool.grants), u(pool.renewals), u(pool.exhausted), u(pool.merged),
+        u(pool.merge_reconciles), u(pool.partner_downs), u(pool.lost), u(pool.lost_regranted),
+        u(pool.forgotten), u(pool.forgotten_regranted));
+  }
   for (const auto& r : results) {
     if (!r.failure) continue;
     std::printf("FAILED seed=%llu: %s: %s\n  at %ss; replay: %s\n",

@@ -57,6 +57,7 @@ void Faults::Plan() {
       chaos_end_ = quiet;
       chase_left_ = kMaxChased;
       w.workload().Run(quiet);
+      w.pool_clients().Run(quiet);
     });
     const uint64_t n = w.rng().Between(1, 6);
     for (uint64_t i = 0; i < n; ++i) {

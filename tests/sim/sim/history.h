@@ -29,7 +29,8 @@
 // single failure, never after the double failures the guarantee does not cover.
 //
 // no_lost_write: a write is *safe* while the node that applied it runs the same life (has not
-// crashed since). See Lost().
+// crashed since). See Lost(). The address pools' tables (pool/<name>) are left to the pool
+// clients' checks (pool_clients.h), which track who keeps a lease the same way.
 #pragma once
 
 #include <array>

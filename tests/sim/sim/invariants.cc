@@ -85,6 +85,8 @@ void Invariants::AfterStep() {
   CheckQuiescent(st);
   if (w_->failed()) return;
   w_->workload().CheckPending();
+  if (w_->failed()) return;
+  w_->pool_clients().CheckPending();
 }
 
 void Invariants::CheckSingleActive(const Statuses& st) {
@@ -144,6 +146,8 @@ void Invariants::CheckQuiescent(const Statuses& st) {
     if (!lost.empty()) return w_->Fail("acked_survives_crash", lost);
   }
   CheckNoLostWrite();
+  if (w_->failed()) return;
+  w_->pool_clients().CheckConverged(active);
   if (w_->failed()) return;
   converged_ = true;
   w_->trace()(w_->now(), "check", "converged: {} records equal on both nodes", sa.records());
@@ -245,6 +249,7 @@ void Invariants::Delivered(int to) {
       }
       // Possibly not processed yet; dropping a holder is always on the safe side.
       w_->history().BulkBegin(to, from);
+      w_->pool_clients().BulkBegin(to, from);
       continue;
     }
     // The EOF was processed if the receiver is still connected and nothing was tampered with,
@@ -255,9 +260,11 @@ void Invariants::Delivered(int to) {
     if (!processed) continue;
     if (mark.reconcile) {
       w_->history().Reconciled(to, from);
+      w_->pool_clients().Reconciled(to, from);
       continue;
     }
     w_->history().BulkEnd(to, from);
+    w_->pool_clients().BulkEnd(to, from);
     if (exact && !mark.inexact) CheckEof(to, from, mark);
     if (w_->failed()) return;
   }

@@ -19,7 +19,8 @@
 //                     restarted empty and took the active role alone meets its peer as a
 //                     split-brain, whose reconciliation brings it the peer's records before it
 //                     bulk-syncs, so there is no exception.
-//  no_lost_write      At every quiet-window convergence, on both nodes, for every key: the record
+//  no_lost_write      At every quiet-window convergence, on both nodes, for every key (of every
+//                     table but the address pools', which pool_store_unique checks): the record
 //                     held is the value of an actual write of exactly its rank (HLC stamp,
 //                     origin), and that write supersedes every *safe* write to the key (one
 //                     applied, at once or as a postponed write that ran, on a node that has not
@@ -49,8 +50,9 @@
 //                     writes it applies at once strictly increase and never run behind its wall
 //                     clock (checked in workload.cc).
 //  liveness           Each quiet window ends with the pair connected, in sync and equal.
-//  write_refusal, write_completes, postponed_served (workload.h), wire_valid (frames.h)
-//  complete the list.
+//  write_refusal, write_completes, postponed_served (workload.h), wire_valid (frames.h) and,
+//  in seeds with an address pool, pool_unique, pool_store_unique, pool_scope and pool_served
+//  (pool_clients.h) complete the list.
 #pragma once
 
 #include <array>

@@ -1,9 +1,11 @@
-// Rng: the simulation's single source of randomness, seeded from the seed being run.
+// Rng: the simulation's source of randomness, seeded from the seed being run. A world has two:
+// the main one, and the address pool's (World::pool_rng, seeded from the same seed xor a
+// constant), so that seeds without a pool draw exactly what they drew before pools existed.
 //
 // Only std::mt19937_64 itself is taken from the standard library: its output sequence is fixed by
 // the standard, whereas std::uniform_int_distribution and friends are not (libstdc++ and libc++
 // draw differently), so the helpers below derive every choice with integer arithmetic and a seed
-// replays identically on any platform. Every draw advances the one generator, in event order.
+// replays identically on any platform. Every draw advances its generator, in event order.
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "fmt/format.h"
+#include "pool/pool.h"
 
 namespace hasync::sim {
 
@@ -15,6 +16,17 @@ namespace {
 // of at most 32 bytes, the clients' up to 300.
 constexpr uint64_t kPreloadRecordBytes = 25 + 6 + 32;
 constexpr uint64_t kClientRecordBytes = 25 + 4 + 300;
+
+std::string DescribePool(const PoolSetup& p) {
+  if (!p.on) return "";
+  return fmt::format(
+      "; pool {} minus {} ({} addresses, {}), lease {} s, grace {} s, {} clients every <={} us, "
+      "{}% lapse{}",
+      fmt::join(p.options.ranges, ","), fmt::join(p.options.exclude, ","), p.size,
+      ShareRuleName(p.options.share), p.options.lease_time.count(), p.options.grace.count(),
+      p.clients, p.gap_max.count() / 1000, p.lapse_percent,
+      p.partner_down ? ", partner-down on long crashes" : "");
+}
 
 }  // namespace
 
@@ -137,6 +149,39 @@ Setup MakeSetup(Rng& rng) {
   return s;
 }
 
+void DrawPool(Rng& rng, PoolChoice choice, Setup* s) {
+  PoolSetup& p = s->pool;
+  // Drawn whatever the choice, so that it changes nothing else.
+  p.on = rng.Percent(30);
+  if (choice != PoolChoice::kDrawn) p.on = choice == PoolChoice::kAll;
+  // 10.0.0.0 up to 10.0.0.17..63, without 10.0.0.0 and one more address: 16..62 addresses.
+  const uint64_t last = rng.Between(17, 63);
+  p.options.name = "sim";
+  p.options.ranges = {last == 63 ? std::string("10.0.0.0/26")
+                                 : fmt::format("10.0.0.0-10.0.0.{}", last)};
+  p.options.exclude = {"10.0.0.0", fmt::format("10.0.0.{}", rng.Between(1, last))};
+  p.size = last - 1;
+  p.options.share = rng.Percent(50) ? ShareRule::kOddEven : ShareRule::kHalves;
+  p.options.lease_time = std::chrono::seconds(rng.Between(2, 6));
+  // The wall clocks differ by up to 4 s (skew_ms): a reused address waits out grace after its
+  // lease's end by the reclaiming node's clock, so grace must be longer than that.
+  p.options.grace = std::chrono::seconds(rng.Between(5, 8));
+  p.options.durability = Durability::kReplicated;
+  p.clients = rng.Between(std::max<uint64_t>(20, p.size / 2 + 1),
+                          std::min<uint64_t>(60, p.size + p.size / 2 + 2));
+  p.gap_max = rng.Between(Duration{2ms}, Duration{12ms});
+  p.lapse_percent = rng.Between(5, 25);
+  p.partner_down = rng.Percent(25);
+  if (!p.on) return;
+  auto pool = pool::AddressPool::Create(p.options, 1, 2);
+  p.digest = pool.ok() ? pool.value()->settings_digest() : 0;
+  for (core::CoreConfig& c : s->nodes) c.application_digest = p.digest;
+  // Every request made during chaos is answered within the window: it waits at most
+  // postpone_timeout (seen at the next tick), then replicate_timeout for the standby.
+  const core::CoreConfig& c = s->nodes[0];
+  s->quiet = std::max(s->quiet, c.postpone_timeout + c.replicate_timeout + 250ms);
+}
+
 std::string Describe(const Setup& s) {
   const core::CoreConfig& c = s.nodes[0];
   auto ms = [](Duration d) {
@@ -144,24 +189,33 @@ std::string Describe(const Setup& s) {
     return fmt::format("{}.{:03}ms", us / 1000, us % 1000);
   };
   return fmt::format(
-      "n1 prio {}{} clock {:+}ms, n2 prio {}{} clock {:+}ms (boots at {}); heartbeat {} x{}, "
-      "startup {}, batch {}B, bulk window {}B, unacked bound {}B, bulk step {}, bulk rate {}/s, "
-      "reconcile rate {}/s, replicate timeout {}, switchover timeout {}; split-brain rule {}, "
-      "bulk back {}, postponed at most {} for {}; {} keys per table, preload {}, intents {}%; "
-      "switchover on bulk {}%, after bulk {}%, on reconcile {}%, flips {}%; latency {} + jitter "
-      "{}, connect {}, retry {}..{}; {} chaos phases{}, quiet windows {}, ends at {}",
-      s.nodes[0].priority, s.nodes[0].preempt ? " preempt" : "", s.skew_ms[0], s.nodes[1].priority,
-      s.nodes[1].preempt ? " preempt" : "", s.skew_ms[1], ms(s.boot2), ms(c.heartbeat_interval),
-      c.dead_after_missed, ms(c.startup_wait), c.max_batch_bytes, c.bulk_window_bytes,
-      c.max_unacked_bytes, c.bulk_step_records, c.bulk_rate, c.reconcile_rate,
-      ms(c.replicate_timeout), ms(c.switchover_timeout), SplitBrainRuleName(c.split_brain_rule),
-      c.bulk_after_reconcile_always ? "always" : "if changed", c.max_postponed_writes,
-      ms(c.postpone_timeout), s.keys_per_table, s.preload, s.intent_percent, s.switch_on_bulk,
-      s.switch_after_bulk, s.switch_on_reconcile, s.flip_percent, ms(s.net.latency),
-      ms(s.net.jitter), ms(s.net.connect), ms(s.net.retry_min), ms(s.net.retry_max), s.chaos.size(),
-      s.split_brain_phase < 0 ? ""
-                              : fmt::format(" (a long partition in #{})", s.split_brain_phase + 1),
-      ms(s.quiet), ms(s.end()));
+             "n1 prio {}{} clock {:+}ms, n2 prio {}{} clock {:+}ms (boots at {}); heartbeat {} "
+             "x{}, "
+             "startup {}, batch {}B, bulk window {}B, unacked bound {}B, bulk step {}, bulk rate "
+             "{}/s, "
+             "reconcile rate {}/s, replicate timeout {}, switchover timeout {}; split-brain rule "
+             "{}, "
+             "bulk back {}, postponed at most {} for {}; {} keys per table, preload {}, intents "
+             "{}%; "
+             "switchover on bulk {}%, after bulk {}%, on reconcile {}%, flips {}%; latency {} + "
+             "jitter "
+             "{}, connect {}, retry {}..{}; {} chaos phases{}, quiet windows {}, ends at {}",
+             s.nodes[0].priority, s.nodes[0].preempt ? " preempt" : "", s.skew_ms[0],
+             s.nodes[1].priority, s.nodes[1].preempt ? " preempt" : "", s.skew_ms[1], ms(s.boot2),
+             ms(c.heartbeat_interval), c.dead_after_missed, ms(c.startup_wait), c.max_batch_bytes,
+             c.bulk_window_bytes, c.max_unacked_bytes, c.bulk_step_records, c.bulk_rate,
+             c.reconcile_rate, ms(c.replicate_timeout), ms(c.switchover_timeout),
+             SplitBrainRuleName(c.split_brain_rule),
+             c.bulk_after_reconcile_always ? "always" : "if changed", c.max_postponed_writes,
+             ms(c.postpone_timeout), s.keys_per_table, s.preload, s.intent_percent,
+             s.switch_on_bulk, s.switch_after_bulk, s.switch_on_reconcile, s.flip_percent,
+             ms(s.net.latency), ms(s.net.jitter), ms(s.net.connect), ms(s.net.retry_min),
+             ms(s.net.retry_max), s.chaos.size(),
+             s.split_brain_phase < 0
+                 ? ""
+                 : fmt::format(" (a long partition in #{})", s.split_brain_phase + 1),
+             ms(s.quiet), ms(s.end())) +
+         DescribePool(s.pool);
 }
 
 }  // namespace hasync::sim

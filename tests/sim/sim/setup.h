@@ -7,6 +7,10 @@
 // the bulk sync back, and converge: the quiet window must cover the slowest path to convergence
 // the configuration allows, or the liveness check would blame the core for the simulator's
 // impatience (Setup::quiet explains the bound).
+//
+// Some seeds also run an address pool (PoolSetup). Its draws come from a second generator
+// seeded from the same seed (World::pool_rng), so a seed without a pool draws, and runs,
+// exactly as it did before the pool workload existed.
 #pragma once
 
 #include <array>
@@ -15,6 +19,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "hasync/pool.h"
 #include "sim/network.h"
 #include "sim/rng.h"
 
@@ -22,6 +27,20 @@ namespace hasync::sim {
 
 // Wall clocks: node slot i reads kEpochMs + virtual time (ms) + skew_ms[i] (2026-01-01 UTC).
 inline constexpr uint64_t kEpochMs = 1'767'225'600'000;
+
+// The address pool of a seed that has one (sim/pool_clients.h runs it).
+struct PoolSetup {
+  bool on = false;
+  PoolOptions options;         // a small IPv4 pool, kReplicated, grace above the clocks' spread
+  uint64_t size = 0;           // addresses, after the excludes
+  uint64_t clients = 0;        // more than half the pool, so that a share runs out
+  Duration gap_max{0};         // a client acts every 0.5 ms .. gap_max during chaos
+  uint64_t lapse_percent = 0;  // leases a client lets lapse instead of renewing
+  // Some chaos phases crash a node for the rest of the phase, and the operator declares
+  // partner-down on the survivor while the peer is really down (restarted at the quiet window).
+  bool partner_down = false;
+  uint64_t digest = 0;  // the pool's settings digest: both nodes' application_digest
+};
 
 struct Setup {
   std::array<core::CoreConfig, 2> nodes;
@@ -44,6 +63,8 @@ struct Setup {
   uint64_t flip_percent = 0;         // a switchover is a burst of 2-4 flips a few ms apart
   int split_brain_phase = -1;        // chaos phase that holds a long partition, -1 for none
 
+  PoolSetup pool;
+
   TimePoint end() const;
   uint64_t wall_ms(int slot, TimePoint now) const;
   // Upper bound on one walk (a bulk sync or a reconciliation) over every key the run can hold.
@@ -51,6 +72,11 @@ struct Setup {
 };
 
 Setup MakeSetup(Rng& rng);
+// Which seeds run a pool: about 30% (drawn), none, or all. The pool's draws are the same in all
+// three, so a seed's pool is the same whichever makes it run.
+enum class PoolChoice : uint8_t { kDrawn, kNone, kAll };
+// Draws the seed's pool from `pool_rng` and, if it runs one, configures both nodes for it.
+void DrawPool(Rng& pool_rng, PoolChoice choice, Setup* setup);
 std::string Describe(const Setup& setup);
 
 }  // namespace hasync::sim

@@ -11,7 +11,7 @@
 namespace hasync::sim {
 namespace {
 
-constexpr std::array<BreakInfo, 8> kModes = {{
+constexpr std::array<BreakInfo, 11> kModes = {{
     {BreakMode::kDropIncremental, "drop-incremental", "quiet_equal"},
     {BreakMode::kDropAcked, "drop-acked", "acked_survives_crash"},
     {BreakMode::kDropBulk, "drop-bulk", "bulk_complete"},
@@ -20,6 +20,9 @@ constexpr std::array<BreakInfo, 8> kModes = {{
     {BreakMode::kDropReconcile, "drop-reconcile", "no_lost_write"},
     {BreakMode::kDropReconcileDeletes, "drop-reconcile-deletes", "no_lost_write"},
     {BreakMode::kSwallowPostponed, "swallow-postponed", "postponed_served"},
+    {BreakMode::kPoolNoShares, "pool-no-shares", "pool_scope"},
+    {BreakMode::kPoolFastClock, "pool-fast-clock", "pool_unique"},
+    {BreakMode::kPoolDropReconcile, "pool-drop-reconcile", "pool_store_unique"},
 }};
 
 // The same frame (seq, kind, table) with only the entries `keep` accepts.
@@ -60,6 +63,7 @@ std::optional<wire::SyncKind> TargetKind(BreakMode mode) {
       return wire::SyncKind::kBulk;
     case BreakMode::kDropReconcile:
     case BreakMode::kDropReconcileDeletes:
+    case BreakMode::kPoolDropReconcile:
       return wire::SyncKind::kReconcile;
     default:
       return std::nullopt;
@@ -81,6 +85,11 @@ std::string_view KindName(wire::SyncKind kind) {
 }  // namespace
 
 std::span<const BreakInfo> BreakModes() { return kModes; }
+
+bool IsPoolBreak(BreakMode mode) {
+  return mode == BreakMode::kPoolNoShares || mode == BreakMode::kPoolFastClock ||
+         mode == BreakMode::kPoolDropReconcile;
+}
 
 std::optional<BreakMode> ParseBreakMode(std::string_view name) {
   if (name == "none") return BreakMode::kNone;
@@ -122,6 +131,10 @@ std::string Tamper::Rewrite(int from, core::TimePoint now, Frame& frame) {
   }
   auto batch = wire::DecodeRecordBatch(frame.payload(), wire::BatchLimits{});
   if (!batch.ok() || batch->count() == 0 || batch->kind() != *target) return {};
+  // The pool's mode drops only the pool's records; the others leave them alone, so that each
+  // stays aimed at its own invariant.
+  const bool pool_table = batch->table().starts_with("pool/");
+  if ((mode_ == BreakMode::kPoolDropReconcile) != pool_table) return {};
   if (mode_ == BreakMode::kDropReconcile && lacks_) {
     bool matters = false;
     batch->ForEach([&](const wire::RecordEntry& e) {
@@ -140,7 +153,7 @@ std::string Tamper::Rewrite(int from, core::TimePoint now, Frame& frame) {
   records_tampered_ = true;
   if (mode_ == BreakMode::kDropAcked) {
     if (dropping_since_ == core::kNever) dropping_since_ = now;
-  } else if (mode_ != BreakMode::kDropReconcileDeletes) {
+  } else if (mode_ != BreakMode::kDropReconcileDeletes && mode_ != BreakMode::kPoolDropReconcile) {
     done_ = true;
   }
   return fmt::format("break: dropped {} of the {} records of {} batch #{}", dropped, batch->count(),

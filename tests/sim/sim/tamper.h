@@ -37,7 +37,16 @@ enum class BreakMode : uint8_t {
                      // lacks (or holds ranked lower)
   kDropReconcileDeletes,  // strips the deletes from every reconciliation batch
   kSwallowPostponed,      // the driver drops the completion of one postponed write
+  // The address pool's (every seed then has one):
+  kPoolNoShares,       // node 2's pool is created without a peer: it allocates from the whole
+                       // pool even while its peer may be active
+  kPoolFastClock,      // node 2's pool reads a wall clock 30 s ahead of its node's: it ends
+                       // leases early and hands out addresses their clients still hold
+  kPoolDropReconcile,  // empties every reconciliation batch of the pool's table
 };
+
+// Whether `mode` is one of the pool's: those seeds always run a pool.
+bool IsPoolBreak(BreakMode mode);
 
 struct BreakInfo {
   BreakMode mode;

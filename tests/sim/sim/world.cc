@@ -10,6 +10,15 @@ namespace {
 // A step at one instant of virtual time this many times over is a core that never yields.
 constexpr uint64_t kMaxStepsAtOneInstant = 100'000;
 
+// The pool's generator: the same seed, another stream ("pool-sim").
+constexpr uint64_t kPoolStream = 0x706f'6f6c'2d73'696d;
+
+Setup MakeWorldSetup(Rng& rng, Rng& pool_rng, const SimOptions& options) {
+  Setup setup = MakeSetup(rng);
+  DrawPool(pool_rng, IsPoolBreak(options.brk) ? PoolChoice::kAll : options.pool, &setup);
+  return setup;
+}
+
 }  // namespace
 
 SimResult RunSeed(const SimOptions& options) { return World(options).Run(); }
@@ -17,14 +26,16 @@ SimResult RunSeed(const SimOptions& options) { return World(options).Run(); }
 World::World(const SimOptions& options)
     : options_(options),
       rng_(options.seed),
+      pool_rng_(options.seed ^ kPoolStream),
       trace_(options.trace),
-      setup_(MakeSetup(rng_)),
+      setup_(MakeWorldSetup(rng_, pool_rng_, options)),
       tamper_(options.brk,
               [this](int from, std::string_view table, const wire::RecordEntry& e) {
                 return ReceiverLacks(1 - from, table, e);
               }),
       network_(setup_.net, &rng_, &queue_, this, &tamper_, &trace_),
       workload_(this),
+      pool_clients_(this),
       invariants_(this),
       faults_(this) {}
 
@@ -63,6 +74,8 @@ SimResult World::Run() {
   result.reconciliations = reconciliations_;
   result.postponed = workload_.postponed_total();
   result.chased = faults_.chased();
+  result.pool = setup_.pool.on;
+  result.pool_counts = pool_clients_.counts();
   result.end = now();
   result.failure = failure_;
   return result;
@@ -70,7 +83,7 @@ SimResult World::Run() {
 
 void World::Watch() {
   const std::string_view watch = options_.watch;
-  const size_t slash = watch.find('/');
+  const size_t slash = watch.rfind('/');  // tables may hold one (pool/<name>)
   if (slash == std::string_view::npos) return;
   for (int slot : {0, 1}) {
     std::string now_held = "down";
@@ -103,6 +116,7 @@ void World::Start(int slot) {
   trace_(now(), NodeName(slot), "start (incarnation {}, empty store, wall clock {} ms)",
          s.incarnation, wall_ms);
   invariants_.NodeStarted(slot);
+  pool_clients_.NodeStarting(slot, *s.node);
   Call(slot, [&](core::Node& n) { n.Start(now(), wall_ms); });
   network_.NodeStarted(slot);
 }
@@ -127,6 +141,7 @@ void World::Crash(int slot, CrashKind kind) {
   ++s.incarnation;  // pending timers of the dead node are ignored
   network_.NodeStopped(slot, kind != CrashKind::kPowerLoss);
   workload_.NodeLost(slot);
+  pool_clients_.NodeLost(slot);
   history_.NodeLost(slot);
   invariants_.AfterCrash(slot);
 }
@@ -163,6 +178,7 @@ void World::OnEvent(int slot, core::Event& e) {
       trace_(now(), who, "write tok={} completed: {}{}", c->token, c->status.ToString(),
              c->stamp != 0 ? " stamp " + ShowRank({c->stamp, setup_.nodes[slot].node_id}) : "");
     }
+    if (pool_clients_.Completed(slot, *c)) return;
     if (tamper_.mode() == BreakMode::kSwallowPostponed && !swallowed_ && now() >= kBreakNotBefore &&
         workload_.IsPostponed(c->token)) {
       swallowed_ = true;
@@ -189,7 +205,10 @@ void World::OnEvent(int slot, core::Event& e) {
     trace_(now(), who, "SPLIT-BRAIN detected with n{}: {}", sb->peer,
            sb->keeps_active ? "keeps the active role" : "yields");
   } else if (auto* rc = std::get_if<core::ReconcileCompleted>(&e)) {
-    if (!rc->sender) ++reconciliations_;
+    if (!rc->sender) {
+      ++reconciliations_;
+      pool_clients_.ReconcileCompleted();
+    }
     if (trace_.on()) {
       const core::MergeCounts& m = rc->merged;
       trace_(now(), who,

@@ -8,8 +8,12 @@
 // restart builds a fresh one with an empty store and the same configuration. Each node has its
 // own wall clock (virtual time plus the setup's skew), which it is given at every start.
 //
+// In seeds with an address pool, each node life also runs its pool (pool_clients.h): Call ticks
+// it after every turn, and the node's pool completions go to it.
+//
 // Everything that happens is an event in (time, sequence) order and every random choice comes
-// from the one Rng in that order, so a seed replays exactly: same steps, same trace.
+// from the Rng in that order (the pool's from a second one seeded from the same seed, setup.h),
+// so a seed replays exactly: same steps, same trace.
 #pragma once
 
 #include <array>
@@ -27,6 +31,7 @@
 #include "sim/history.h"
 #include "sim/invariants.h"
 #include "sim/network.h"
+#include "sim/pool_clients.h"
 #include "sim/rng.h"
 #include "sim/setup.h"
 #include "sim/tamper.h"
@@ -39,6 +44,7 @@ struct SimOptions {
   uint64_t seed = 1;
   std::ostream* trace = nullptr;  // every event, when set
   BreakMode brk = BreakMode::kNone;
+  PoolChoice pool = PoolChoice::kDrawn;  // the pool's --break modes run one in every seed
   // "table/key": trace that record on both nodes (value, RVN, rank, tombstone) whenever it
   // changes, to follow one key through a failing seed.
   std::string watch;
@@ -60,6 +66,8 @@ struct SimResult {
   uint64_t reconciliations = 0;  // ReconcileCompleted on the receiving (active) side
   uint64_t postponed = 0;        // writes the active postponed
   uint64_t chased = 0;           // faults aimed at a sync phase (faults.h)
+  bool pool = false;             // the seed ran an address pool
+  PoolCounts pool_counts;
   TimePoint end{0};
   std::optional<Failure> failure;
 };
@@ -80,11 +88,14 @@ class World final : private LinkEvents {
   // For the workload, the fault schedule and the invariants.
   TimePoint now() const { return queue_.now(); }
   Rng& rng() { return rng_; }
+  Rng& pool_rng() { return pool_rng_; }
+  BreakMode brk() const { return options_.brk; }
   Trace& trace() { return trace_; }
   const Setup& setup() const { return setup_; }
   Network& network() { return network_; }
   History& history() { return history_; }
   Workload& workload() { return workload_; }
+  PoolClients& pool_clients() { return pool_clients_; }
   Invariants& invariants() { return invariants_; }
   bool running(int slot) const { return slots_[slot].node != nullptr; }
   // Grows at every crash and every start: names one life of a node.
@@ -105,6 +116,10 @@ class World final : private LinkEvents {
     const uint64_t resyncs = n.counters().resyncs;
     fn(n);
     Drain(slot);
+    if (pool_clients_.has_pool(slot)) {
+      pool_clients_.Turn(slot, n);
+      Drain(slot);
+    }
     n.Flush(now());
     Drain(slot);
     invariants_.CallDone(slot, n.counters().resyncs != resyncs);
@@ -147,6 +162,7 @@ class World final : private LinkEvents {
 
   SimOptions options_;
   Rng rng_;
+  Rng pool_rng_;
   EventQueue queue_;
   Trace trace_;
   Setup setup_;
@@ -154,6 +170,7 @@ class World final : private LinkEvents {
   Network network_;
   History history_;
   Workload workload_;
+  PoolClients pool_clients_;
   Invariants invariants_;
   Faults faults_;
   std::array<Slot, 2> slots_;
