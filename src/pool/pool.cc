@@ -13,8 +13,6 @@ namespace hasync::pool {
 
 namespace {
 
-uint64_t Ms(std::chrono::seconds s) { return static_cast<uint64_t>(s.count()) * 1000; }
-
 Status CheckOptions(const PoolOptions& o) {
   if (o.name.empty() || o.name.size() > 64) {
     return InvalidArgument(fmt::format("pool name \"{}\": 1..64 characters", o.name));
@@ -143,7 +141,7 @@ std::optional<PoolReply> AddressPool::Serve(core::Node& node, PoolClock clock, P
 
 std::optional<PoolReply> AddressPool::Allocate(core::Node& node, PoolClock clock, PoolScope scope,
                                                const Waiting& request) {
-  const uint64_t lease_end = clock.wall_ms + Ms(options_.lease_time);
+  const uint64_t lease_end = clock.wall_ms + SecondsToMs(options_.lease_time);
   if (std::optional<uint64_t> held = index_->FindClient(request.client)) {
     const IndexedLease& lease = *index_->Find(*held);
     if (scope == PoolScope::kWholePool || shares_.Owns(*held)) {
@@ -192,7 +190,7 @@ std::optional<PoolReply> AddressPool::Renew(core::Node& node, PoolClock clock, P
   }
   if (scope == PoolScope::kWholePool || shares_.Owns(*ordinal)) {
     IndexedLease extended{lease->client, LeaseState::kLeased, lease->granted_ms,
-                          clock.wall_ms + Ms(options_.lease_time)};
+                          clock.wall_ms + SecondsToMs(options_.lease_time)};
     return Grant(node, clock, *ordinal, std::move(extended), request, false);
   }
   if (StandsAsIs(*ordinal, *lease, clock)) {
@@ -222,7 +220,7 @@ std::optional<PoolReply> AddressPool::Release(core::Node& node, PoolClock clock,
   // of the release (partitioned from here) may answer the lease as it stands until that end.
   const uint64_t from = has_peer_ ? std::max(clock.wall_ms, lease->expires_ms) : clock.wall_ms;
   IndexedLease released{lease->client, LeaseState::kReleased, lease->granted_ms,
-                        from + Ms(options_.grace)};
+                        from + SecondsToMs(options_.grace)};
   Lease reply = ToLease(*ordinal, released, false);
   core::WriteOutcome outcome = Write(node, clock, *ordinal, released, DurabilityOf(node, false),
                                      WriteIntent::kRelease, request.token);
@@ -344,180 +342,6 @@ bool AddressPool::OnWriteCompleted(const core::WriteCompleted& done) {
   replies_.push_back({done.token, status, status.ok() ? std::move(p.lease) : Lease{}});
   pending_.erase(it);
   return true;
-}
-
-void AddressPool::NotePeer(const core::Node& node) {
-  if (partner_down_ && node.peer().connected) {
-    partner_down_ = false;
-    log_.push_back(fmt::format("pool {}: the peer is back; partner-down ends", options_.name));
-  }
-}
-
-void AddressPool::Tick(core::Node& node, PoolClock clock) {
-  NotePeer(node);
-  const PoolScope scope = Scope(node);
-  Attach(node);
-  if (scope == PoolScope::kNone) {
-    RunWaiting(node, clock, scope);
-    return;
-  }
-  if (scope == PoolScope::kWaiting) {
-    while (!waiting_.empty() && waiting_.front().deadline <= clock.now) {
-      ++counters_.wait_failed;
-      Reply(waiting_.front().token, Timeout("the reconciliation outlasted the pool request"));
-      waiting_.pop_front();
-    }
-    return;
-  }
-  if (scope == PoolScope::kWholePool) index_->RestoreDeferred();
-  Withdraw(node, clock);
-  std::erase_if(unconfirmed_, [&](const auto& entry) {  // the address was freed since
-    return index_->Find(entry.first) == nullptr;
-  });
-  RunWaiting(node, clock, scope);
-  Sweep(node, clock, scope);
-}
-
-void AddressPool::RunWaiting(core::Node& node, PoolClock clock, PoolScope scope) {
-  while (!waiting_.empty()) {
-    Waiting request = std::move(waiting_.front());
-    waiting_.pop_front();
-    if (scope == PoolScope::kNone) {
-      Reply(request.token, NotActive(fmt::format("node {} lost the active role while the request "
-                                                 "waited for the reconciliation",
-                                                 node.config().node_id)));
-      continue;
-    }
-    if (std::optional<PoolReply> reply = Serve(node, clock, scope, request)) {
-      replies_.push_back(std::move(*reply));
-    }
-  }
-}
-
-void AddressPool::Sweep(core::Node& node, PoolClock clock, PoolScope scope) {
-  std::vector<uint64_t> due;
-  index_->PopDue(clock.wall_ms, kSweepBatch, scope != PoolScope::kWholePool, &due);
-  for (uint64_t ordinal : due) {
-    const IndexedLease* lease = index_->Find(ordinal);
-    if (lease == nullptr) continue;
-    const bool expire = lease->state == LeaseState::kLeased;
-    std::optional<IndexedLease> next;
-    if (expire) {
-      next = IndexedLease{lease->client, LeaseState::kExpired, lease->granted_ms,
-                          lease->expires_ms + Ms(options_.grace)};
-    }
-    core::WriteOutcome outcome = Write(node, clock, ordinal, next, Durability::kAsync,
-                                       expire ? WriteIntent::kUpdate : WriteIntent::kRelease, 0);
-    if (!outcome.status.ok() || outcome.postponed) {
-      // Refused for now (a switchover in progress): the deadline must not be lost with it.
-      index_->Requeue(ordinal);
-      continue;
-    }
-    ++(expire ? counters_.expired : counters_.reclaimed);
-  }
-}
-
-void AddressPool::Withdraw(core::Node& node, PoolClock clock) {
-  for (Undo& w : std::exchange(withdraw_, {})) {
-    const IndexedLease* now = index_->Find(w.ordinal);
-    // Unless the record changed since (the client was granted it again, or a merge replaced
-    // it), so that only the refused write is undone.
-    if (now == nullptr || now->client != w.written.client ||
-        now->expires_ms != w.written.expires_ms) {
-      continue;
-    }
-    core::WriteOutcome outcome =
-        Write(node, clock, w.ordinal, w.previous, Durability::kAsync, WriteIntent::kRelease, 0);
-    if (!outcome.status.ok() || outcome.postponed) {
-      withdraw_.push_back(std::move(w));  // refused for now (a switchover): the next tick
-    }
-  }
-}
-
-void AddressPool::Reply(uint64_t token, Status status, Lease lease) {
-  replies_.push_back({token, std::move(status), std::move(lease)});
-}
-
-std::vector<PoolReply> AddressPool::TakeReplies() { return std::exchange(replies_, {}); }
-
-std::vector<std::string> AddressPool::TakeLog() {
-  std::vector<std::string> lines = std::exchange(log_, {});
-  for (std::string& line : merge_->log) lines.push_back(std::move(line));
-  merge_->log.clear();
-  return lines;
-}
-
-Lease AddressPool::ToLease(uint64_t ordinal, const IndexedLease& lease, bool extended) const {
-  return Lease{space_.TextAt(ordinal), lease.client,          lease.state, lease.granted_ms,
-               lease.expires_ms,       shares_.Owns(ordinal), extended};
-}
-
-Result<Lease> AddressPool::LookupClient(const core::Node& node, std::string_view client) {
-  SyncIndex(node);
-  std::optional<uint64_t> ordinal = index_->FindClient(client);
-  if (!ordinal) {
-    return NotFound(fmt::format("client {} holds no address of pool {}", client, options_.name));
-  }
-  return ToLease(*ordinal, *index_->Find(*ordinal), false);
-}
-
-Result<Lease> AddressPool::LookupAddress(const core::Node& node, std::string_view address) {
-  SyncIndex(node);
-  std::optional<uint64_t> ordinal = space_.OrdinalOf(address);
-  if (!ordinal) {
-    return InvalidArgument(
-        fmt::format("\"{}\" is not an address of pool {}", address, options_.name));
-  }
-  const IndexedLease* lease = index_->Find(*ordinal);
-  if (lease == nullptr) return NotFound(fmt::format("{} is free", address));
-  return ToLease(*ordinal, *lease, false);
-}
-
-std::vector<Lease> AddressPool::List(const core::Node& node, std::string_view from, size_t limit) {
-  SyncIndex(node);
-  uint64_t start = 0;
-  if (!from.empty()) start = space_.OrdinalOf(from).value_or(0);
-  std::vector<Lease> leases;
-  for (auto it = index_->held().lower_bound(start);
-       it != index_->held().end() && leases.size() < limit; ++it) {
-    leases.push_back(ToLease(it->first, it->second, false));
-  }
-  return leases;
-}
-
-PoolUsage AddressPool::Usage(const core::Node& node) {
-  SyncIndex(node);
-  NotePeer(node);
-  PoolUsage u;
-  u.size = space_.size();
-  const uint64_t held = index_->held_in(true) + index_->held_in(false);
-  u.leased = index_->leased();
-  u.reserved = held - u.leased;
-  u.free = u.size - held;
-  u.own_share_size = shares_.own().count;
-  u.own_share_free = u.own_share_size - index_->held_in(true);
-  u.outside = index_->outside();
-  u.scope = Scope(node);
-  u.partner_down = partner_down_;
-  u.duplicates = merge_->duplicates;
-  return u;
-}
-
-Status AddressPool::DeclarePartnerDown(const core::Node& node) {
-  if (node.role() != Role::kActive) {
-    return NotActive(fmt::format("node {} is not active", node.config().node_id));
-  }
-  if (!has_peer_) return InvalidArgument("this node has no peer");
-  if (node.peer().connected) return Unavailable("the peer is connected");
-  if (!partner_down_) {
-    partner_down_ = true;
-    ++counters_.partner_down;
-    log_.push_back(fmt::format(
-        "pool {}: the operator declared the peer down; allocating from the whole pool until it "
-        "connects again",
-        options_.name));
-  }
-  return Status::Ok();
 }
 
 }  // namespace hasync::pool

@@ -43,6 +43,11 @@ namespace hasync::pool {
 inline constexpr std::chrono::milliseconds kTickInterval{100};
 inline constexpr size_t kSweepBatch = 1024;  // leases expired per Tick at most
 
+// Leases are stamped in wall-clock milliseconds.
+inline uint64_t SecondsToMs(std::chrono::seconds s) {
+  return static_cast<uint64_t>(s.count()) * 1000;
+}
+
 struct PoolClock {
   core::TimePoint now{0};
   uint64_t wall_ms = 0;
