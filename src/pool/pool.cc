@@ -258,14 +258,9 @@ core::WriteOutcome AddressPool::Write(core::Node& node, PoolClock clock, uint64_
                                       const std::optional<IndexedLease>& lease,
                                       Durability durability, WriteIntent intent, uint64_t token) {
   const std::string key = space_.TextAt(ordinal);
-  core::WriteOutcome outcome;
-  if (lease) {
-    EncodeLease({lease->state, lease->granted_ms, lease->expires_ms, lease->client}, &value_);
-    outcome = node.Put(clock.now, table_, key, value_, durability, token, intent);
-  } else {
-    outcome = node.Erase(clock.now, table_, key, durability, token, intent);
-  }
-  return outcome;
+  if (!lease) return node.Erase(clock.now, table_, key, durability, token, intent);
+  EncodeLease({lease->state, lease->granted_ms, lease->expires_ms, lease->client}, &value_);
+  return node.Put(clock.now, table_, key, value_, durability, token, intent);
 }
 
 Durability AddressPool::DurabilityOf(const core::Node& node, bool peer_share_grant) const {
@@ -288,17 +283,20 @@ Status AddressPool::ExhaustedError(PoolScope scope) const {
       options_.name, shares_.own().count, free, size));
 }
 
-void AddressPool::SyncIndex(const core::Node& node) {
+bool AddressPool::IndexFollows(const core::Node& node) const {
   const store::Table* table = node.store().Find(table_);
-  if (table != nullptr && table->ObservedBy(index_.get())) return;  // it follows every change
+  return table != nullptr && table->ObservedBy(index_.get());
+}
+
+void AddressPool::SyncIndex(const core::Node& node) {
+  if (IndexFollows(node)) return;  // it hears of every change
   // Not attached to this node (a read before any request): read the table as it stands.
-  index_->Rebuild(table);
+  index_->Rebuild(node.store().Find(table_));
   ++counters_.rebuilds;
 }
 
 void AddressPool::Attach(core::Node& node) {
-  const store::Table* table = node.store().Find(table_);
-  if (table != nullptr && table->ObservedBy(index_.get())) return;
+  if (IndexFollows(node)) return;
   if (Status s = node.ObserveTable(table_, index_); !s.ok()) {
     log_.push_back(
         fmt::format("pool {}: cannot follow table {}: {}", options_.name, table_, s.message()));

@@ -148,6 +148,7 @@ class AddressPool {
   bool StandsAsIs(uint64_t ordinal, const IndexedLease& lease, PoolClock clock) const;
   Durability DurabilityOf(const core::Node& node, bool peer_share_grant) const;
   Status ExhaustedError(PoolScope scope) const;
+  bool IndexFollows(const core::Node& node) const;  // the node's table tells the index
   // Reads: re-reads the table if the index does not follow it (no request came yet).
   void SyncIndex(const core::Node& node);
   // Ends a partner-down once the peer is connected again.

@@ -36,14 +36,8 @@ class PoolHandleTest : public ::testing::Test {
     // The standby only accepts (no `peer`); its peer_id makes it a pair member for the pools.
     ReplicaOptions b_options = Options(2, 100);
     b_options.peer_id = 1;
-    auto b = Replica::Create(b_options);
-    ASSERT_TRUE(b.ok()) << b.status().ToString();
-    standby_ = std::move(b).value();
-    ReplicaOptions a_options = Options(1, 200);
-    a_options.peer = "127.0.0.1:" + std::to_string(standby_->listen_port());
-    auto a = Replica::Create(a_options);
-    ASSERT_TRUE(a.ok()) << a.status().ToString();
-    active_ = std::move(a).value();
+    ASSERT_NO_FATAL_FAILURE(
+        testing::CreateLoopbackPair(Options(1, 200), b_options, &active_, &standby_));
     // Both nodes need the same pools: the hello compares them.
     auto pa = Pool::Create(*active_, EightAddresses());
     ASSERT_TRUE(pa.ok()) << pa.status().ToString();
@@ -53,10 +47,7 @@ class PoolHandleTest : public ::testing::Test {
     standby_pool_ = std::move(pb).value();
     ASSERT_TRUE(standby_->Start().ok());
     ASSERT_TRUE(active_->Start().ok());
-    ASSERT_TRUE(Eventually([&] {
-      Result<ReplicaStatus> s = active_->GetStatus();
-      return s.ok() && s->role == Role::kActive && s->peer_in_sync;
-    }));
+    ASSERT_TRUE(Eventually([&] { return testing::ActiveWithStandbyInSync(*active_); }));
   }
 
   PoolScope ActiveScope() {

@@ -32,23 +32,14 @@ class ReplicaTest : public ::testing::Test {
  protected:
   void SetUp() override {
     spdlog::set_level(spdlog::level::warn);
-    auto b = Replica::Create(Options(2, 100));
-    ASSERT_TRUE(b.ok()) << b.status().ToString();
-    standby_ = std::move(b).value();
-    ReplicaOptions a_options = Options(1, 200);
-    a_options.peer = "127.0.0.1:" + std::to_string(standby_->listen_port());
-    auto a = Replica::Create(a_options);
-    ASSERT_TRUE(a.ok()) << a.status().ToString();
-    active_ = std::move(a).value();
+    ASSERT_NO_FATAL_FAILURE(
+        testing::CreateLoopbackPair(Options(1, 200), Options(2, 100), &active_, &standby_));
     active_->OnRoleChange([this](Role, Role to, std::string_view) {
       if (to == Role::kActive) ++became_active_;
     });
     ASSERT_TRUE(standby_->Start().ok());
     ASSERT_TRUE(active_->Start().ok());
-    ASSERT_TRUE(Eventually([&] {
-      Result<ReplicaStatus> s = active_->GetStatus();
-      return s.ok() && s->role == Role::kActive && s->peer_in_sync;
-    }));
+    ASSERT_TRUE(Eventually([&] { return testing::ActiveWithStandbyInSync(*active_); }));
   }
 
   std::unique_ptr<Replica> standby_;
