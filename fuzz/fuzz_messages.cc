@@ -1,6 +1,6 @@
 // Fuzzes the payload decoders directly, without the frame layer in the way: byte 0 picks the
-// message type (byte % 11 + 1), the rest is the payload. Accepted payloads must re-encode to the
-// same bytes (see fuzz_decode.h).
+// message type (byte % 20 + 1: every type, the consumer messages' too), the rest is the
+// payload. Accepted payloads must re-encode to the same bytes (see fuzz_decode.h).
 #include <cstddef>
 #include <cstdint>
 

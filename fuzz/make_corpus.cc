@@ -1,8 +1,9 @@
-// Writes the seed corpora of the wire fuzz targets: valid frames of every type (protocol v2,
-// every value of the v2 fields), a v1 hello, a few streams and a few near-misses, the
-// conversations of fuzz_node (node_seeds.h) and the lease pairs of fuzz_lease (lease_seeds.h),
-// as small files with stable names (running it again rewrites the same files; it never deletes
-// one, so remove seeds of names no longer written by hand).
+// Writes the seed corpora of the wire fuzz targets: valid frames of every type (protocol v3,
+// every value of the fields), hellos of v1 and of a later version, a few streams and a few
+// near-misses, the consumer messages (consumer_seeds.h, also the seeds of
+// fuzz_consumer_messages), the conversations of fuzz_node (node_seeds.h) and the lease pairs of
+// fuzz_lease (lease_seeds.h), as small files with stable names (running it again rewrites the
+// same files; it never deletes one, so remove seeds of names no longer written by hand).
 //
 //   fuzz_make_corpus fuzz/corpus
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "consumer_seeds.h"
 #include "lease_seeds.h"
 #include "node_seeds.h"
 #include "seed_frames.h"
@@ -35,7 +37,7 @@ Bytes WithPayloadByte(const Bytes& frame, size_t at, uint8_t value) {
   return RawFrame(static_cast<MsgType>(frame[4]), payload);
 }
 
-// A protocol v1 node's hello (no hlc: the cluster at offset 31), which a v2 node must still read
+// A protocol v1 node's hello (no hlc: the cluster at offset 31), which a v3 node must still read
 // far enough to refuse by its version.
 Bytes HelloV1(const std::string& cluster) {
   Bytes p;
@@ -68,13 +70,13 @@ std::vector<Sample> Samples() {
   hello.hlc = kStamp;
   hello.cluster = "pair-a";
   Hello future = hello;
-  future.version = 3;
+  future.version = kProtocolVersion + 1;
   Bytes switchover = Frame(SwitchoverRequest{1, 100, kStamp, false});
   Bytes sync_request = Frame(SyncRequest{SyncKind::kReconcile, 100, ReconcileReason::kSplitBrain});
   return {
       {"hello", Frame(hello)},
       {"hello_v1_active", HelloV1("pair-a")},
-      {"hello_v3", Frame(future)},
+      {"hello_v4", Frame(future)},
       {"heartbeat", Frame(Heartbeat{1, 1, 42})},
       {"records_incremental", Batch(SyncKind::kIncremental, "sessions", 3)},
       {"records_bulk", Batch(SyncKind::kBulk, "nat", 12)},
@@ -100,7 +102,7 @@ std::vector<Sample> Samples() {
       {"sync_response", Frame(SyncResponse{SyncKind::kReconcile, false, 100})},
       {"sync_response_accepted", Frame(SyncResponse{SyncKind::kReconcile, true, 100})},
       {"goodbye",
-       Frame(Goodbye{GoodbyeReason::kRejected, "peer speaks protocol v1, this node v2"})},
+       Frame(Goodbye{GoodbyeReason::kRejected, "peer speaks protocol v2, this node v3"})},
   };
 }
 
@@ -135,12 +137,21 @@ int main(int argc, char** argv) {
     Write(root / "lease" / s.name, s.input);
 
   std::vector<Sample> samples = Samples();
+  for (const hasync::fuzz::ConsumerSeed& s : hasync::fuzz::ConsumerSeeds()) {
+    samples.push_back({s.name, s.frame});
+  }
+  std::filesystem::create_directories(root / "consumer_messages");
   for (const Sample& s : samples) {
     Bytes payload(s.frame.begin() + kFrameHeaderBytes, s.frame.end() - kFrameTrailerBytes);
-    Bytes in = {static_cast<uint8_t>(s.frame[4] - 1)};  // fuzz_messages: type = byte % 11 + 1
+    Bytes in = {static_cast<uint8_t>(s.frame[4] - 1)};  // fuzz_messages: type = byte % 20 + 1
     in.insert(in.end(), payload.begin(), payload.end());
     Write(root / "messages" / s.name, in);
     Write(root / "frame_reader" / s.name, ReaderInput(0x80, s.frame));
+    if (s.frame[4] >= static_cast<uint8_t>(MsgType::kChannelState)) {
+      // fuzz_consumer_messages: type = byte % 9 + 12, the small limits (top bit clear).
+      in[0] = static_cast<uint8_t>(s.frame[4] - static_cast<uint8_t>(MsgType::kChannelState));
+      Write(root / "consumer_messages" / s.name, in);
+    }
   }
 
   // A whole conversation (one direction, numbered 1, 2, ...), whole and cut into small chunks:

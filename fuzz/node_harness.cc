@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "node_input.h"
+#include "wire/consumer_messages.h"
 #include "wire/messages.h"
 #include "wire/record_batch.h"
 
@@ -19,6 +20,12 @@ constexpr int kMaxTimerFires = 100000;
 // Control frames (heartbeats, bulk begin, EOF, switchover, sync) a node may have sent above its
 // unacked bound before the peer's acks are due: a few heartbeat intervals' worth.
 constexpr size_t kControlSlackBytes = 4096;
+
+wire::ConsumerLimits ConsumerLimitsOf(const core::CoreConfig& config) {
+  return wire::ConsumerLimits{.max_table_name_bytes = config.limits.max_table_name_bytes,
+                              .max_key_bytes = config.limits.max_key_bytes,
+                              .max_value_bytes = config.limits.max_value_bytes};
+}
 
 bool Decodes(wire::MsgType type, wire::Payload p, const core::CoreConfig& config) {
   using namespace wire;  // NOLINT: every decoder
@@ -50,6 +57,21 @@ bool Decodes(wire::MsgType type, wire::Payload p, const core::CoreConfig& config
       return DecodeSyncResponse(p).ok();
     case MsgType::kGoodbye:
       return DecodeGoodbye(p).ok();
+    // The replay stream, which a stream extension (the publisher) adds to the channel.
+    case MsgType::kChannelState:
+      return DecodeChannelState(p, ConsumerLimitsOf(config)).ok();
+    case MsgType::kConsumerOps:
+      return DecodeConsumerOps(p, ConsumerLimitsOf(config)).ok();
+    case MsgType::kConsumerAcks:
+      return DecodeConsumerAcks(p).ok();
+    case MsgType::kChannelDrop:
+      return DecodeChannelDrop(p).ok();
+    case MsgType::kConsumerHello:
+    case MsgType::kConsumerWelcome:
+    case MsgType::kConsumerUpdate:
+    case MsgType::kConsumerAck:
+    case MsgType::kConsumerPing:
+      return false;  // the consumer port's messages have no business on the sync channel
   }
   return false;
 }

@@ -233,7 +233,8 @@ std::vector<NodeSeed> NodeSeeds() {
 
   // Hellos the node must refuse, and a corrupted one (not repaired: the checksum fails).
   add(Rejected("hello_other_cluster", [](wire::Hello& h) { h.cluster = "other"; }));
-  add(Rejected("hello_version_3", [](wire::Hello& h) { h.version = 3; }));
+  add(Rejected("hello_version_2", [](wire::Hello& h) { h.version = 2; }));
+  add(Rejected("hello_version_4", [](wire::Hello& h) { h.version = wire::kProtocolVersion + 1; }));
   add(Rejected("hello_same_node_id", [](wire::Hello& h) { h.node_id = kNodeId; }));
   add(Rejected("hello_other_settings", [](wire::Hello& h) { h.config_digest ^= 1; }));
   NodeSeed corrupt = Rejected("hello_bad_checksum", [](wire::Hello&) {});

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "wire/consumer_messages.h"
 #include "wire/frame.h"
 #include "wire/messages.h"
 #include "wire/record_batch.h"

@@ -8,12 +8,16 @@
 # made by scripts/hasync-certs in the work dir): node 1 starts alone, refuses a client without a
 # certificate, answers hasyncctl over its TLS control port, and takes 100,000 sessions;
 # node 2 joins as standby while writes continue and is bulk synced; a planned switchover makes
-# node 2 active; node 2 is then killed with `kill -9` while an application writes with
-# `--replicated`; node 1 takes over and node 2 rejoins. Last, a split-brain: the sync link is cut
-# while both nodes take writes and lease addresses from their pool, then healed. The report says
-# how many records each node holds, whether their digests match, how many acknowledged writes
-# were lost, how long the takeover took, whether both nodes hold the merged set after the
-# split-brain, and whether every lease granted on either side survived with its own address.
+# node 2 active. Six consumers (hasync::Consumer, in one hasync_consumer_swarm process) then
+# mirror the sessions, or the keys under a prefix, from the nodes' consumer ports; node 2 is
+# killed with `kill -9` while an application writes with `--replicated`; node 1 takes over, the
+# consumers follow it and get only what they missed, and node 2 rejoins. Last, a split-brain: the
+# sync link is cut while both nodes take writes and lease addresses from their pool, then healed.
+# The report says how many records each node holds, whether their digests match, how many
+# acknowledged writes were lost, how long the takeover took, what the failover cost the
+# consumers (records replayed against a full resend) and whether each consumer's copy equals
+# node 1's records, whether both nodes hold the merged set after the split-brain, and whether
+# every lease granted on either side survived with its own address.
 # Daemon logs go to files (their paths are printed); everything started is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +26,7 @@ root=$(pwd)
 build=1
 [ "${1:-}" = "--no-build" ] && build=0
 bin="${HASYNC_BUILD_DIR:-$root/build/release}/src"
+swarm_bin="${bin%/src}/tests/multiproc/hasync_consumer_swarm"  # built with the tests
 
 if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
 section() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
@@ -44,6 +49,8 @@ if [ "$build" = 1 ]; then
   say "built $bin/hasyncd and $bin/hasyncctl (log: $blog)"
 fi
 [ -x "$bin/hasyncd" ] && [ -x "$bin/hasyncctl" ] || die "no binaries in $bin"
+[ -x "$swarm_bin" ] ||
+  die "no $swarm_bin (cmake --build ${bin%/src} --target hasync_consumer_swarm)"
 
 work=$(mktemp -d /tmp/hasync-demo.XXXXXX)
 pids=()
@@ -51,6 +58,7 @@ cleanup() {
   local p
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   restore_sync
+  restore_consumers
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -61,6 +69,8 @@ free_port() {
 p1=$(free_port)
 p2=$(free_port)
 c1=$(free_port)  # node 1's TCP control endpoint (TLS, client certificates)
+cp1=$(free_port)  # the nodes' consumer ports
+cp2=$(free_port)
 
 # A lab CA, a certificate per node (its name in the subjectAltName) and one for the operator.
 scripts/hasync-certs "$work/tls" node1 node2 admin >/dev/null || die "scripts/hasync-certs failed"
@@ -68,23 +78,28 @@ scripts/hasync-certs "$work/tls" node1 node2 admin >/dev/null || die "scripts/ha
 # A dead host goes silent, but the kernel of a process killed on loopback closes its
 # connections at once (FIN/RST), which would make the failover look faster than it is. Before
 # the kill, an nftables table of the demo's own drops loopback traffic on the pair's two sync
-# ports only, so the standby must notice the death by missed heartbeats. Removed on exit.
+# ports only, so the standby must notice the death by missed heartbeats (and a second one on
+# node 2's consumer port, so its consumers must notice too). Removed on exit.
 nft_table="hasync_demo_$$"
-cut_rules() {
+cut_rules() {  # [table ports]: by default the sync ports, in the demo's table
+  local table=${1:-$nft_table} ports=${2:-"$p1, $p2"}
   cat <<EOF
-table inet $nft_table {
+table inet $table {
   chain out {
     type filter hook output priority -300; policy accept;
-    oifname "lo" tcp dport { $p1, $p2 } drop
-    oifname "lo" tcp sport { $p1, $p2 } drop
+    oifname "lo" tcp dport { $ports } drop
+    oifname "lo" tcp sport { $ports } drop
   }
 }
 EOF
 }
 restore_sync() { nft delete table inet "$nft_table" 2>/dev/null || true; }
+# When node 2 dies, its consumer port goes silent too, in a table of its own: the consumers
+# notice by themselves, after the sync ports are open again.
+restore_consumers() { nft delete table inet "${nft_table}_consumers" 2>/dev/null || true; }
 
-# node N's config: [node] [sync] [tls] [control] [log]; node 1 outranks node 2.
-write_config() {  # id priority listen_port peer_port peer_id [control_tcp_port]
+# node N's config: [node] [sync] [tls] [control] [consumers] [log]; node 1 outranks node 2.
+write_config() {  # id priority listen_port peer_port peer_id consumer_port [control_tcp_port]
   cat >"$work/node$1.toml" <<EOF
 [node]
 id = $1
@@ -110,8 +125,13 @@ peer_name = "node$5"
 
 [control]
 socket = "$work/node$1.sock"
-tcp_listen = "${6:+127.0.0.1:$6}"
+tcp_listen = "${7:+127.0.0.1:$7}"
 allowed_clients = ["admin"]
+
+# Processes that mirror the sessions (forwarding workers, line cards) follow the active node
+# here; after a failover they get only what they missed (docs/consumers.md).
+[consumers]
+listen = "127.0.0.1:$6"
 
 [log]
 level = "info"
@@ -125,8 +145,8 @@ lease_time_s = 3600
 grace_s = 600
 EOF
 }
-write_config 1 200 "$p1" "$p2" 2 "$c1"
-write_config 2 100 "$p2" "$p1" 1
+write_config 1 200 "$p1" "$p2" 2 "$cp1" "$c1"
+write_config 2 100 "$p2" "$p1" 1 "$cp2"
 
 ctl() { local n=$1; shift; "$bin/hasyncctl" --control "$work/node$n.sock" "$@"; }
 # hasyncctl as from another host: node 1's TCP control endpoint, the operator's certificate.
@@ -214,6 +234,59 @@ stop_pid() {
   while kill -0 "$1" 2>/dev/null; do sleep 0.01; done
 }
 
+# The consumers run in one hasync_consumer_swarm process, a coprocess (SWARM): it holds several
+# hasync::Consumer, each keeping its own copy, and answers `status` on its stdin with one JSON
+# line (per consumer: records, a digest of its copy, replays, resumes, the node it follows).
+swarm_status() {
+  local line
+  printf 'status\n' >&"${SWARM[1]}" && IFS= read -r -t 30 line <&"${SWARM[0]}" &&
+    printf '%s\n' "$line"
+}
+# Compares the consumers' copies ($1: a swarm report) with node 1's records (survivor.json), and
+# what they received since $2 (the report before the kill; $3: the kill's monotonic time). Exits
+# 1 while some consumer is not yet subscribed on node 1 with a copy equal to its records; with
+# $4 = show, prints a line per consumer and writes consumers-summary.json for the report.
+consumers_vs_node1() {
+  python3 - "$root/tests/multiproc" "$work" "$1" "$2" "$3" "127.0.0.1:$cp1" "${4:-}" <<'PY'
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+from consumer_swarm import Subscriptions
+work, post, pre, t_kill, node1, show = sys.argv[2:8]
+records = {}
+for line in open(os.path.join(work, "survivor.json")):
+    if line.strip():
+        r = json.loads(line)
+        if "key" in r:
+            records[r["key"]] = r.get("value")
+subs = Subscriptions(records)
+post = {c["name"]: c for c in json.load(open(post))["consumers"]}
+pre = {c["name"]: c for c in json.load(open(pre))["consumers"]}
+in_line = {n: c["connected"] and c["node"] == node1 and c["digest"] == subs.digest(c["prefix"])[0]
+           for n, c in post.items()}
+if show != "show":
+    sys.exit(0 if all(in_line.values()) else 1)
+t_kill = float(t_kill) * 1000
+summary = {"consumers": len(post), "in_line": sum(in_line.values()), "replayed_records": 0,
+           "replayed_bytes": 0, "full_resend_records": 0, "full_resend_bytes": 0, "in_sync_ms": 0}
+for n, c in post.items():
+    replays = c["replays"] - pre[n]["replays"]
+    rec = c["replayed_records"] - pre[n]["replayed_records"]
+    byt = c["replayed_bytes"] - pre[n]["replayed_bytes"]
+    full, full_bytes = subs.size(c["prefix"])
+    ms = max(c["resumed_ms"], c["last_change_ms"]) - t_kill
+    summary["replayed_records"] += rec
+    summary["replayed_bytes"] += byt
+    summary["full_resend_records"] += full
+    summary["full_resend_bytes"] += full_bytes
+    summary["in_sync_ms"] = max(summary["in_sync_ms"], ms)
+    what = f"{replays} replay{'s' * (replays != 1)} ({rec} records, {byt} bytes)" if replays \
+        else "no replay"
+    print(f"   {n:12s} {c['prefix'] or '(whole table)':14s} {c['records']:6d} records, copy "
+          f"{'=' if in_line[n] else '!='} node 1's; {what}; in sync {ms:.0f} ms after the kill")
+json.dump(summary, open(os.path.join(work, "consumers-summary.json"), "w"))
+PY
+}
+
 printf '\nhasync demo: work dir %s\n' "$work"
 say "node 1 log: $work/node1.log"
 say "node 2 log: $work/node2.log"
@@ -284,7 +357,41 @@ wait_in_sync 2 30
 show 1
 show 2
 
-section "5. kill -9 of the active (node 2) while an application writes with --replicated"
+section "5. Six consumers mirror the sessions from the active (node 2)"
+# Each takes the sessions under a prefix: two crit- (the application's writes below), two
+# sess-1 (11,111 sessions), one live- and one sess-42 (written before, quiet now). They list
+# both consumer ports and follow the active node.
+cat >"$work/swarm.json" <<EOF
+{"endpoints": ["127.0.0.1:$cp1", "127.0.0.1:$cp2"], "table": "sessions", "dead_after_ms": 2000,
+ "consumers": [{"name": "lc-crit-1", "prefix": "crit-"},
+               {"name": "lc-crit-2", "prefix": "crit-"},
+               {"name": "lc-sess-1a", "prefix": "sess-1"},
+               {"name": "lc-sess-1b", "prefix": "sess-1"},
+               {"name": "lc-live", "prefix": "live-"},
+               {"name": "lc-sess-42", "prefix": "sess-42"}]}
+EOF
+t=$(now_ms)
+coproc SWARM { exec "$swarm_bin" --config "$work/swarm.json" 2>>"$work/swarm.log"; }
+pids+=("$SWARM_PID")
+IFS= read -r -t 30 _ <&"${SWARM[0]}" || die "the consumers did not start; log: $work/swarm.log"
+# Each starts empty, so its first update is a full replay of its subscription.
+ready=0
+for _ in $(seq 300); do
+  # (swarm_status in a pipeline would run in a subshell, without the coprocess's descriptors)
+  swarm_status >"$work/swarm-start.json" || die "the consumers do not answer; log: $work/swarm.log"
+  python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+sys.exit(0 if all(c["connected"] and c["replays"] >= 1 and r["now_ms"] - c["last_change_ms"] > 200
+                  for c in r["consumers"]) else 1)' "$work/swarm-start.json" && ready=1 && break
+  sleep 0.1
+done
+[ "$ready" = 1 ] || die "the consumers did not get their copies; log: $work/swarm.log"
+say "6 consumers subscribed on node 2 and hold their copies $(( $(now_ms) - t )) ms after start"
+say "(one hasync_consumer_swarm process; log: $work/swarm.log)"
+ctl 2 consumers | sed 's/^/     /'
+
+section "6. kill -9 of the active (node 2) while an application writes with --replicated"
 : >"$work/acked-replicated"
 writer 2 "$work/acked-replicated" crit- --replicated &
 wpid=$!
@@ -292,10 +399,13 @@ pids+=("$wpid")
 disown "$wpid"
 sleep 1.5
 records_before=$(field 2 records)
-# Cut (when nft works here), kill, then poll node 1 every few ms until it reports active;
-# prints "<ms from kill to active> <1 if cut>".
+swarm_status >"$work/swarm-pre.json" || die "the consumers do not answer; log: $work/swarm.log"
+# Cut (when nft works here; node 2's consumer port too: its consumers lose it as they would a
+# dead host), kill, then poll node 1 every few ms until it reports active; prints "<ms from kill
+# to active> <1 if cut> <monotonic time of the kill>".
 cut_rules >"$work/cut.nft"
-result=$(python3 - "$pid2" "$bin/hasyncctl" "$work/node1.sock" "$work/cut.nft" <<'PY'
+{ cut_rules && cut_rules "${nft_table}_consumers" "$cp2"; } >"$work/cut-kill.nft"
+result=$(python3 - "$pid2" "$bin/hasyncctl" "$work/node1.sock" "$work/cut-kill.nft" <<'PY'
 import json, os, signal, subprocess, sys, time
 pid, ctl, sock, rules = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 cut = subprocess.run(["nft", "-f", rules], capture_output=True).returncode == 0
@@ -304,27 +414,46 @@ os.kill(pid, signal.SIGKILL)
 while time.monotonic() - t < 10:
     r = subprocess.run([ctl, "--control", sock, "status", "--json"], capture_output=True, text=True)
     if r.returncode == 0 and json.loads(r.stdout).get("role") == "active":
-        print(round((time.monotonic() - t) * 1000), int(cut))
+        print(round((time.monotonic() - t) * 1000), int(cut), t)
         sys.exit(0)
     time.sleep(0.002)
 sys.exit(1)
 PY
 ) || die "node 1 did not take over within 10 s; log: $work/node1.log"
-read -r takeover_ms cut <<<"$result"
+read -r takeover_ms cut t_kill <<<"$result"
 if [ "$cut" = 1 ]; then
-  say "node 2's sync traffic was cut first (nft on lo, ports $p1 and $p2), as a dead host's is"
+  say "node 2's sync and consumer traffic was cut first (nft on lo, ports $p1, $p2 and $cp2),"
+  say "as a dead host's is"
 else
-  say "nft could not cut node 2's sync traffic: its kernel closed the connection for it"
+  say "nft could not cut node 2's traffic: its kernel closed the connections for it"
 fi
 stop_pid "$wpid"
 say "node 2 killed; node 1 active $takeover_ms ms later"
 restore_sync
-ctl 1 put sessions after-failover ok >/dev/null && say "node 1 serves writes"
+ctl 1 put sessions crit-after-failover ok >/dev/null && say "node 1 serves writes"
 show 1
 # What the survivor holds, for the report (dumped now: node 1 has no peer to keep up with).
 ctl 1 dump sessions --json >"$work/survivor.json" || die "dump failed on node 1"
+# The consumers notice node 2's silence after their dead_after (2 s), resume on node 1 with the
+# last op they applied, and get only what they miss: nothing if they were in sync.
+for _ in $(seq 300); do
+  swarm_status >"$work/swarm-post.json" || die "the consumers do not answer; log: $work/swarm.log"
+  consumers_vs_node1 "$work/swarm-post.json" "$work/swarm-pre.json" "$t_kill" && break
+  sleep 0.1
+done
+say "the consumers after the failover (replays since just before the kill): each got only what"
+say "it missed, if anything (the crit- ones at least node 1's own write crit-after-failover,"
+say "made before they came back):"
+consumers_vs_node1 "$work/swarm-post.json" "$work/swarm-pre.json" "$t_kill" show
+ctl 1 consumers | sed 's/^/     /'
+for m in replayed_records replayed_bytes full_resend_records; do
+  say "hasync_consumer_failover_$m $(metric 1 "hasync_consumer_failover_$m")"
+done
+printf 'quit\n' >&"${SWARM[1]}"
+wait "$SWARM_PID" 2>/dev/null || true
+restore_consumers
 
-section "6. Node 2 restarts and rejoins as standby"
+section "7. Node 2 restarts and rejoins as standby"
 t=$(now_ms)
 start_node 2
 wait_role 2 standby 10000
@@ -333,7 +462,7 @@ say "node 2 standby and bulk synced $(( $(now_ms) - t )) ms after restart"
 show 1
 show 2
 
-section "7. Split-brain: the sync link is cut while both nodes take writes, then healed"
+section "8. Split-brain: the sync link is cut while both nodes take writes, then healed"
 sb_ok=skip
 if [ "$cut" != 1 ]; then
   say "skipped: nft cannot cut the sync traffic here"
@@ -426,6 +555,15 @@ if cut == "1":
 else:
     print("   (node 2's kernel closed its connection, so node 1 noticed at once; a dead host")
     print("    is noticed after 3 missed 50 ms heartbeats)")
+cs = json.load(open(os.path.join(work, "consumers-summary.json")))
+consumers_ok = cs["in_line"] == cs["consumers"]
+share = 100.0 * cs["replayed_records"] / max(1, cs["full_resend_records"])
+print(f"   consumers after the failover:   {cs['in_line']} of {cs['consumers']} copies equal to "
+      f"node 1's records,")
+print(f"     the last resumed and in sync {cs['in_sync_ms']:.0f} ms after the kill; replayed "
+      f"{cs['replayed_records']} records")
+print(f"     ({cs['replayed_bytes']} bytes) where a full resend would send "
+      f"{cs['full_resend_records']} records ({cs['full_resend_bytes']} bytes): {share:.2f}%")
 pool_ok = True
 if sb_ok != "skip":
     print(f"   split-brain healed to the merged set on both nodes: {sb_ok}")
@@ -442,7 +580,8 @@ if sb_ok != "skip":
     print(f"   pool leases granted on the two sides of the split: {len(granted)} addresses for 40")
     print(f"     clients; after the heal {kept} held by their client, lease sets on the two nodes "
           f"{'equal' if same else 'DIFFERENT'}")
-sys.exit(1 if rl or al or s1["digest"] != s2["digest"] or sb_ok == "no" or not pool_ok else 0)
+sys.exit(1 if rl or al or s1["digest"] != s2["digest"] or sb_ok == "no" or not pool_ok
+         or not consumers_ok else 0)
 PY
-say "logs: $work/node1.log $work/node2.log"
+say "logs: $work/node1.log $work/node2.log $work/swarm.log"
 exit $rc

@@ -12,8 +12,8 @@
 #   scripts/fuzz.sh --regen-corpus          rewrites the generated seeds (fuzz/make_corpus.cc)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-all=(fuzz_frame_reader fuzz_messages fuzz_node fuzz_control_request fuzz_control_response
-  fuzz_config fuzz_lease)
+all=(fuzz_frame_reader fuzz_messages fuzz_consumer_messages fuzz_node fuzz_control_request
+  fuzz_control_response fuzz_config fuzz_lease)
 build=build/fuzz
 # Every run: a bounded input size, and a slow input (10 s) or 2 GiB of memory is a failure.
 common=(-timeout=10 -rss_limit_mb=2048 -max_len=16384)

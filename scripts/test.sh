@@ -44,6 +44,8 @@ mp_failover_tests=(
   switchover_during_rate_limited_bulk_sync_reconciles_the_rest
   switchovers_during_reconciliation_converge link_cut_during_reconciliation_loses_nothing
   split_brain_heals_to_the_merged_set
+  consumers_converge_after_kill9_with_updates_in_flight
+  consumers_resume_without_replay_after_switchover
 )
 if python3 -c 'import sys; sys.path.insert(0, "tests/multiproc")
 from hasync_harness import tls_supported

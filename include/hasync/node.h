@@ -47,6 +47,42 @@ struct TlsOptions {
   bool insecure = false;
 };
 
+// How a consumer's acknowledgements reach the standby: forwarded by the active (one path,
+// the default), or sent by the consumer to both nodes itself (direct: the standby's view of the
+// consumer does not depend on the active living long enough to forward it).
+enum class ConsumerAckMode : uint8_t { kForwarded = 0, kDirect = 1 };
+
+// The consumer port (include/hasync/consumer.h, docs/consumers.md): processes that mirror part
+// of the records, follow the active node and, after a failover, get only what they missed.
+// The port is plain TCP without authentication: it serves the subscribed tables to whoever
+// can reach it, so bind it to loopback or to a network only trusted consumers reach. Both
+// nodes should use the same settings (either may be the active that serves the consumers).
+struct ConsumerPortOptions {
+  std::string listen;  // numeric host:port; empty: no consumer port (the default)
+  ConsumerAckMode ack_mode = ConsumerAckMode::kForwarded;
+  std::chrono::milliseconds ack_interval{10};  // how often consumers acknowledge
+  // A channel whose consumer stays away this long is dropped, its pending queue freed (a
+  // consumer that comes back later gets a full replay).
+  std::chrono::milliseconds timeout{30000};
+  uint32_t max_channels = 1024;  // subscriptions; a new one past it is refused
+  uint32_t max_connections = 1024;
+  uint32_t max_connections_per_second = 1000;  // more are closed at once (a failover's burst fits)
+  // Unacknowledged ops one channel keeps (at most 100000, so a channel's state fits a frame);
+  // past it the oldest merge, and replay falls back to sections for them. Lowered at start so
+  // that max_channels histories fit in half of max_unacked_bytes (a bulk sync carries them all).
+  uint32_t max_pending_ops = 1024;
+  // Replay policy (docs/consumers.md): a consumer that missed ops gets their keys again while
+  // they number at most replay_keys_max, then whole sections (64 per table); past
+  // full_replay_ops missing ops, or full_replay_sections sections (1..64), everything.
+  uint32_t replay_keys_max = 4096;
+  uint64_t full_replay_ops = 100000;
+  uint32_t full_replay_sections = 48;
+  // Bytes queued toward one consumer before it counts as behind (it then gets a catch-up replay
+  // once it has drained, instead of every update).
+  uint64_t window_bytes = 4u << 20;
+  uint32_t max_concurrent_replays = 8;
+};
+
 struct ReplicaOptions {
   NodeId node_id = 1;
   // The peer's id. Only decides who dials (the lower id); 0 means "the other one of 1 and 2".
@@ -92,6 +128,8 @@ struct ReplicaOptions {
   // none of this node's frames for twice this long, is cut (it reconnects and is
   // resynchronised): a stalled standby must not hold the active's memory.
   std::chrono::milliseconds stall_timeout{10000};
+
+  ConsumerPortOptions consumers;
 };
 
 struct ReplicaStatus {
@@ -163,8 +201,17 @@ class Replica {
   // after). Install the same functions on both nodes: either may be the one that merges.
   // `merge` runs on the replica's thread and must be deterministic.
   Status SetMergeFunction(std::string_view table, MergeFunction merge);
+  // The section (0..63; higher values are taken modulo 64) of each record of `table`, the unit
+  // a consumer's replay resends (docs/consumers.md); the default is a hash of the key. Before
+  // Start/Run only, with a consumer port (kUnavailable, kInvalidArgument otherwise). Install
+  // the same functions on both nodes; `fn` runs on the replica's thread and must be
+  // deterministic.
+  Status SetSectionFunction(std::string_view table,
+                            std::function<uint8_t(std::string_view key)> fn);
   // The bound sync port (the real one when `listen` asked for port 0).
   uint16_t listen_port() const;
+  // The bound consumer port (likewise), or 0 without one.
+  uint16_t consumer_port() const;
 
  private:
   friend class Pool;  // runs its calls on the replica's loop

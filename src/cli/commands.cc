@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "cli/client.h"
+#include "cli/consumer_format.h"
 #include "cli/format.h"
 #include "cli/json_fields.h"
 #include "cli/pool_format.h"
@@ -76,6 +77,8 @@ void PrintHuman(const Invocation& in, const json& response) {
     fmt::print("{}\n", FormatDigest(response));
   } else if (in.command == "metrics") {
     fmt::print("{}", Text(response, "text"));
+  } else if (in.command == "consumers") {
+    fmt::print("{}\n", FormatConsumers(response));
   } else if (in.command == "switchover") {
     fmt::print("switchover complete\n");
   } else if (in.command == "pool.list") {

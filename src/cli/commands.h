@@ -18,7 +18,7 @@ struct Invocation {
   Target target;  // the unix socket, or host:port over TLS
   // status, put, get, del, load, digest, dump, switchover, metrics, wait, or a pool command as
   // the daemon names it: pool.alloc, pool.renew, pool.release, pool.show, pool.list,
-  // pool.partner_down
+  // pool.partner_down; consumers
   std::string command;
   bool json = false;  // print the daemon's JSON
   std::string table;

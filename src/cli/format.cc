@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/consumer_format.h"
 #include "cli/json_fields.h"
 #include "cli/pool_format.h"
 #include "daemon/encoding.h"
@@ -77,6 +78,9 @@ std::string FormatStatus(const json& s) {
   if (unacked > 0) line += fmt::format(", {} bytes unacked", unacked);
   if (const json* pools = FieldOf(s, "pools"); pools != nullptr) {
     if (std::string lines = FormatPoolSummary(*pools); !lines.empty()) line += "\n" + lines;
+  }
+  if (std::string consumers = FormatConsumerSummary(s); !consumers.empty()) {
+    line += "\n" + consumers;
   }
   return line;
 }

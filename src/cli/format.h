@@ -12,7 +12,8 @@ namespace hasync::cli {
 // while syncing "sync reconciling 1200/100000 records received", with the peer's sync state
 // when it is not idle ("peer 2 up (standby, reconciling, not in sync)"), and ", 3 writes
 // postponed" or ", 4096 bytes unacked" at the end when there are any. Then a line per address
-// pool, if the node has any ("pool lan: whole-pool, 3 leased, 250 free").
+// pool, if the node has any ("pool lan: whole-pool, 3 leased, 250 free"), and one for its
+// consumer port, if it has one (consumer_format.h).
 std::string FormatStatus(const nlohmann::json& status);
 // "loaded 200000 records in 1.52 s (131579 records/s)"
 std::string FormatLoad(const nlohmann::json& response);

@@ -3,6 +3,8 @@
 //
 //   hasyncctl [--control PATH] status|put|get|del|load|digest|dump|switchover|metrics|wait ...
 //   hasyncctl pool alloc|renew|release|show|list|partner-down ...
+//   hasyncctl watch TABLE [--prefix P] [--json] [--endpoints HOST:PORT,...] [--count N]
+//   hasyncctl consumers [--json]
 //   hasyncctl --connect HOST:PORT --cert FILE --key FILE --ca FILE --server-name NAME status ...
 //
 // Exit status: 0 success, 1 the daemon answered with an error (or a wait timed out), 2 usage or
@@ -14,6 +16,26 @@
 #include <tuple>
 
 #include "cli/commands.h"
+#include "cli/watch.h"
+
+namespace {
+
+// `watch` is a consumer on the nodes' consumer ports, not a control-socket command.
+void AddWatch(CLI::App& app, hasync::cli::Invocation& in, hasync::cli::WatchArgs& watch) {
+  CLI::App* sub =
+      app.add_subcommand("watch", "print a table's changes as they happen (a consumer)");
+  sub->callback([&in] { in.command = "watch"; });
+  sub->add_option("table", watch.table)->required();
+  sub->add_option("--prefix", watch.prefix, "only keys that start with it");
+  sub->add_flag("--json", watch.json, "one JSON object per change");
+  sub->add_option("--endpoints", watch.endpoints, "the nodes' consumer ports, host:port,...")
+      ->capture_default_str();
+  sub->add_option("--count", watch.count, "stop after this many ops (0: at SIGINT/SIGTERM)");
+  sub->add_option("--name", watch.name, "the name hasyncctl consumers shows")
+      ->capture_default_str();
+}
+
+}  // namespace
 
 int Run(int argc, char** argv) {
   using hasync::cli::Invocation;
@@ -76,6 +98,7 @@ int Run(int argc, char** argv) {
   dump->add_option("table", in.table);
   add("switchover", "hand the active role to the standby (reconciling if not in sync)", false);
   add("metrics", "the Prometheus metrics text", false);
+  add("consumers", "consumer channels: ops sent and acknowledged, pending, replays", true);
   CLI::App* wait = add("wait", "wait until the node reaches a state", true);
   wait->add_option("--role", in.wait_role, "active, standby or init")
       ->check(CLI::IsMember({"active", "standby", "init"}));
@@ -118,12 +141,16 @@ int Run(int argc, char** argv) {
   add_pool("partner-down", "pool.partner_down",
            "declare the peer down: allocate from every whole pool until it is back");
 
+  hasync::cli::WatchArgs watch;
+  AddWatch(app, in, watch);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? hasync::cli::kExitOk : hasync::cli::kExitUsage;
   }
+  if (in.command == "watch") return hasync::cli::RunWatch(watch);
   return hasync::cli::RunCommand(in);
 }
 

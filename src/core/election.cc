@@ -130,11 +130,11 @@ bool Node::KeepsActiveRole() const {
   return config_.node_id > peer_.node_id;
 }
 
-void Node::BecomeActive(TimePoint now, std::string reason) {
+void Node::BecomeActive(TimePoint now, std::string reason, bool held_everything) {
   active_since_ = now;
   if (peer_.connected) gvn_ = std::max(gvn_, peer_.gvn);
   in_.bulk_receiving = false;
-  SetRole(now, Role::kActive, std::move(reason));
+  SetRole(now, Role::kActive, std::move(reason), held_everything);
 }
 
 void Node::BecomeStandby(TimePoint now, std::string reason) {
@@ -154,13 +154,13 @@ void Node::BecomeStandby(TimePoint now, std::string reason) {
   SetRole(now, Role::kStandby, std::move(reason));
 }
 
-void Node::SetRole(TimePoint now, Role role, std::string reason) {
-  (void)now;
+void Node::SetRole(TimePoint now, Role role, std::string reason, bool held_everything) {
   if (role == role_) return;
   Role from = role_;
   role_ = role;
   Log(Severity::kInfo, fmt::format("role {} -> {}: {}", RoleName(from), RoleName(role), reason));
   effects_.events.push_back(RoleChanged{from, role, std::move(reason)});
+  if (extension_ != nullptr) extension_->OnRoleChanged(now, from, role, held_everything);
   // Tell the peer at once rather than at the next heartbeat: election depends on it. Our hello
   // went out when the channel came up, so the peer accepts a heartbeat even if its own hello
   // has not reached us yet (a role taken in that window must not go unannounced).
@@ -170,6 +170,9 @@ void Node::SetRole(TimePoint now, Role role, std::string reason) {
 void Node::LoseChannel(TimePoint now, std::string_view reason, std::optional<CloseCause> cause) {
   if (!channel_up_) return;
   bool was_connected = peer_.connected;
+  // A standby that completed a bulk sync on this connection holds what its active sent it up
+  // to the last frame (the extension's failover relies on it).
+  bool held_everything = role_ == Role::kStandby && in_.synced;
   channel_up_ = false;
   ++counters_.channels_lost;
   if (cause) effects_.events.push_back(CloseChannel{std::string(reason), *cause});
@@ -194,7 +197,7 @@ void Node::LoseChannel(TimePoint now, std::string_view reason, std::optional<Clo
   }
   if (role_ == Role::kStandby && was_connected) {
     ++counters_.failovers;
-    BecomeActive(now, fmt::format("failover: {}", reason));
+    BecomeActive(now, fmt::format("failover: {}", reason), held_everything);
   }
   RunPostponed(now);  // reconciliation mode ended with the channel
 }

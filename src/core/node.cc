@@ -213,8 +213,16 @@ bool Node::AcksProgress(TimePoint now) {
 }
 
 void Node::Flush(TimePoint now) {
-  (void)now;
   if (channel_up_) out_.CloseBatch(effects_.send);
+  if (extension_ != nullptr && !stopped_) extension_->OnFlush(now, *this);
+}
+
+uint64_t Node::NewTerm(TimePoint now) {
+  constexpr uint64_t kIdBits = 0xffff;
+  uint64_t term = (hlc_.Now(now) & ~kIdBits) | config_.node_id;
+  if (term <= last_term_) term = last_term_ + kIdBits + 1;
+  last_term_ = term;
+  return term;
 }
 
 void Node::Shutdown(TimePoint now) {
@@ -274,7 +282,23 @@ void Node::HandleFrame(TimePoint now, const wire::FrameView& frame) {
       /* kGoodbye: the peer is shutting down; take over now */
       {true, [](Node& n, TimePoint t,
                 Payload p) { n.Dispatch(t, wire::DecodeGoodbye(p), &Node::OnGoodbye); }},
+      /* kChannelState .. kChannelDrop: the consumers' replay stream, for the extension (the
+         handler is picked below, by type; the consumer protocol's types stay unexpected) */
+      {true, nullptr},
+      {true, nullptr},
+      {true, nullptr},
+      {true, nullptr},
   }};
+  if (frame.type >= wire::MsgType::kChannelState && frame.type <= wire::MsgType::kChannelDrop) {
+    if (!peer_.connected) {
+      Fail(now, ProtocolError("the peer sent a frame before its hello"), InputFault::kOrder);
+      return;
+    }
+    in_.applied_seq = frame.seq;
+    in_.ack_due = true;
+    OnExtensionFrame(now, frame);
+    return;
+  }
   const Slot& slot = kSlots[static_cast<size_t>(frame.type)];
   if (slot.handle == nullptr) {
     Fail(now,
@@ -290,6 +314,19 @@ void Node::HandleFrame(TimePoint now, const wire::FrameView& frame) {
   in_.applied_seq = frame.seq;
   if (frame.type != wire::MsgType::kAck) in_.ack_due = true;
   slot.handle(*this, now, frame.payload);
+}
+
+// The replay stream flows from the active to its standby only. A node without an extension
+// (no consumers configured) has no use for it and lets it pass.
+void Node::OnExtensionFrame(TimePoint now, const wire::FrameView& frame) {
+  if (role_ != Role::kStandby || peer_.role != Role::kActive) {
+    Fail(now, ProtocolError("replay stream received while not the standby of an active peer"),
+         InputFault::kOrder);
+    return;
+  }
+  if (extension_ == nullptr) return;
+  Status s = extension_->OnStreamFrame(now, frame);
+  if (!s.ok()) Fail(now, s, InputFault::kPayload);
 }
 
 template <typename Message>

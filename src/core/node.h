@@ -42,6 +42,7 @@
 #include "core/inbound.h"
 #include "core/outbound.h"
 #include "core/postponed.h"
+#include "core/stream_extension.h"
 #include "hasync/merge.h"
 #include "hasync/status.h"
 #include "hasync/types.h"
@@ -132,6 +133,19 @@ class Node {
   // Installs `merge` for `table` (replacing LastWriterWins there); an empty function restores
   // the default.
   void SetMergeFunction(std::string_view table, MergeFunction merge);
+  // Before Start: the layer that adds its own frames to the sync channel (core/
+  // stream_extension.h); null removes it. The node does not own it.
+  void SetStreamExtension(StreamExtension* extension) { extension_ = extension; }
+  // The node is active and feeds a connected standby: a frame sent now reaches it after every
+  // record written so far, in order.
+  bool CanSendToPeer() const { return Replicating(); }
+  // Sends an extension's frame after the records written so far; false (nothing sent) unless
+  // CanSendToPeer(). Counted toward the unacknowledged bytes like the node's own frames.
+  template <typename Message>
+  bool SendToPeer(TimePoint now, const Message& message);
+  // A term for the extension: unique across the pair (the low 16 bits are this node's id) and
+  // increasing on this node (the HLC's milliseconds above them).
+  uint64_t NewTerm(TimePoint now);
   // Planned switchover, asked of the active. ok: a SwitchoverCompleted event follows. Allowed
   // during a bulk sync or a reconciliation: the node then reconciles once standby.
   Status RequestSwitchover(TimePoint now);
@@ -167,13 +181,16 @@ class Node {
   void OnSwitchoverRequest(TimePoint now, const wire::SwitchoverRequest& m);
   void OnSwitchoverResponse(TimePoint now, const wire::SwitchoverResponse& m);
   void OnGoodbye(TimePoint now, const wire::Goodbye& m);
+  void OnExtensionFrame(TimePoint now, const wire::FrameView& frame);
   void OnSyncRequest(TimePoint now, const wire::SyncRequest& m);
   void OnSyncResponse(TimePoint now, const wire::SyncResponse& m);
 
   void Elect(TimePoint now);
-  void BecomeActive(TimePoint now, std::string reason);
+  // `held_everything`: this node was a standby holding all its active sent (see
+  // StreamExtension::OnRoleChanged).
+  void BecomeActive(TimePoint now, std::string reason, bool held_everything = false);
   void BecomeStandby(TimePoint now, std::string reason);
-  void SetRole(TimePoint now, Role role, std::string reason);
+  void SetRole(TimePoint now, Role role, std::string reason, bool held_everything = false);
   // `cause`: the core itself closes the channel and tells the driver why; nullopt: the driver
   // reported it down.
   void LoseChannel(TimePoint now, std::string_view reason, std::optional<CloseCause> cause);
@@ -241,6 +258,8 @@ class Node {
   TimePoint postponed_timer_at_ = kNever;
   Counters counters_;
   Effects effects_;
+  StreamExtension* extension_ = nullptr;
+  uint64_t last_term_ = 0;
 
   Role role_ = Role::kInit;
   bool stopped_ = false;  // Shutdown() was called
@@ -304,15 +323,22 @@ class Node {
   bool switchover_reconcile_ = false;
   wire::ReconcileReason switchover_reason_ = wire::ReconcileReason::kHandover;
   uint64_t switchover_gvn_ = 0;
-  uint64_t switchover_remaining_ = 0;
-  uint64_t switchover_seq_ = 0;  // the request's frame: the answer acknowledges up to it  //
-                                 // records the interrupted bulk sync had not sent
+  uint64_t switchover_remaining_ = 0;  // records the interrupted bulk sync had not sent
+  uint64_t switchover_seq_ = 0;        // the request's frame: the answer acknowledges up to it
 };
 
 // Every frame goes out through the session's Outbound, which numbers it and keeps order.
 template <typename Message>
 uint64_t Node::Send(const Message& message) {
   return out_.Send(effects_.send, message);
+}
+
+template <typename Message>
+bool Node::SendToPeer(TimePoint now, const Message& message) {
+  if (!Replicating()) return false;
+  Send(message);
+  if (out_.unacked_bytes() > config_.max_unacked_bytes) Overflowed(now);
+  return true;
 }
 
 }  // namespace hasync::core

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/counters.h"
+#include "wire/consumer_messages.h"  // the stream extension's frames go out here too
 #include "wire/frame.h"
 #include "wire/messages.h"
 #include "wire/record_batch.h"

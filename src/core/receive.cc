@@ -67,6 +67,10 @@ void Node::OnRecords(TimePoint now, wire::Payload payload) {
     }
   });
   if (batch.kind() == wire::SyncKind::kBulk) in_.bulk_received += batch.count();
+  if (extension_ != nullptr && batch.kind() == wire::SyncKind::kIncremental) {
+    batch.ForEach(
+        [&](const wire::RecordEntry& e) { extension_->OnIncrementalRecord(table->name(), e.key); });
+  }
 }
 
 void Node::OnBulkBegin(TimePoint now, const wire::BulkBegin& m) {

@@ -215,12 +215,12 @@ void Node::FinishReconcileReceive(TimePoint now, const wire::RecordEof& m) {
 // The standby's records all carry `gvn` now and equal ours: an empty bulk sync at that GVN
 // tells it so (its sweep erases nothing) and completes what waits on the standby's copy.
 void Node::ConfirmInSync(TimePoint now, uint64_t gvn) {
-  (void)now;
   bulk_ = BulkSender();
   bulk_.started = true;
   bulk_.gvn = gvn;
   peer_.in_sync = false;
   Send(wire::BulkBegin{wire::SyncKind::kBulk, gvn, 0});
+  if (extension_ != nullptr) extension_->OnBulkBegin(now, *this);
   bulk_.eof_seq = Send(wire::RecordEof{wire::SyncKind::kBulk, gvn, 0, store_.digest()});
   waiters_.AssignUnsent(bulk_.eof_seq);
   // The standby holds none of the keys our tombstones name: nothing left to tell it.

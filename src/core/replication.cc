@@ -155,6 +155,7 @@ void Node::StartBulkSync(TimePoint now) {
   Log(Severity::kInfo, fmt::format("bulk sync to node {} started: gvn {}, {} records",
                                    peer_.node_id, gvn_, bulk_.total));
   Send(wire::BulkBegin{wire::SyncKind::kBulk, gvn_, bulk_.total});
+  if (extension_ != nullptr) extension_->OnBulkBegin(now, *this);
   BulkStep(now);
 }
 

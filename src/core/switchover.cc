@@ -84,7 +84,7 @@ void Node::OnSwitchoverRequest(TimePoint now, const wire::SwitchoverRequest& m) 
   }
   in_.synced = false;
   ++counters_.switchovers;
-  BecomeActive(now, fmt::format("switchover requested by node {}", peer_.node_id));
+  BecomeActive(now, fmt::format("switchover requested by node {}", peer_.node_id), !m.reconcile);
 }
 
 void Node::OnSwitchoverResponse(TimePoint now, const wire::SwitchoverResponse& m) {

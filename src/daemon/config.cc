@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "daemon/socket_owner.h"
+#include "net/consumer_options.h"
 #include "net/driver_options.h"
 #include "net/endpoint.h"
 #include "net/link_security.h"
@@ -35,6 +36,14 @@ Status Millis(const toml::node& n, int64_t min, std::chrono::milliseconds* out) 
   Status s = Int(n, min, int64_t{24} * 3600 * 1000, &ms);
   if (s.ok()) *out = std::chrono::milliseconds(ms);
   return s;
+}
+
+// Whole seconds, 1..a day, kept as milliseconds.
+Status SecondsAsMillis(const toml::node& n, std::chrono::milliseconds* out) {
+  int64_t s = 0;
+  Status set = Int(n, 1, 86400, &s);
+  if (set.ok()) *out = std::chrono::seconds(s);
+  return set;
 }
 
 Status Str(const toml::node& n, std::string* out) {
@@ -74,6 +83,10 @@ Status Choice(const toml::node& n, const std::array<std::pair<std::string_view, 
 constexpr std::array<std::pair<std::string_view, SplitBrainRule>, 2> kSplitBrainRules = {{
     {"priority", SplitBrainRule::kPriorityFirst},
     {"longest-active", SplitBrainRule::kLongestActiveFirst},
+}};
+constexpr std::array<std::pair<std::string_view, ConsumerAckMode>, 2> kAckModes = {{
+    {"forwarded", ConsumerAckMode::kForwarded},
+    {"direct", ConsumerAckMode::kDirect},
 }};
 constexpr std::array<std::pair<std::string_view, bool>, 2> kBulkAfterReconcile = {{
     {"if-changed", false},
@@ -198,6 +211,33 @@ constexpr std::array kKeys = {
     Key{"notify", "notify_standby", [](N n, C c) { return Cmd(n, &c->notify.on_standby); }},
     Key{"notify", "notify", [](N n, C c) { return Cmd(n, &c->notify.on_any); }},
     Key{"notify", "notify_split_brain", [](N n, C c) { return Cmd(n, &c->notify.on_split_brain); }},
+    Key{"consumers", "listen", [](N n, C c) { return Str(n, &c->node.consumers.listen); }},
+    Key{"consumers", "ack_mode",
+        [](N n, C c) { return Choice(n, kAckModes, &c->node.consumers.ack_mode); }},
+    Key{"consumers", "ack_interval_ms",
+        [](N n, C c) { return Millis(n, 1, &c->node.consumers.ack_interval); }},
+    Key{"consumers", "timeout_s",
+        [](N n, C c) { return SecondsAsMillis(n, &c->node.consumers.timeout); }},
+    Key{"consumers", "max_channels",
+        [](N n, C c) { return Int(n, 1, 1 << 20, &c->node.consumers.max_channels); }},
+    Key{"consumers", "max_connections",
+        [](N n, C c) { return Int(n, 1, 65536, &c->node.consumers.max_connections); }},
+    Key{"consumers", "max_connections_per_second",
+        [](N n, C c) { return Int(n, 1, 100000, &c->node.consumers.max_connections_per_second); }},
+    Key{"consumers", "max_pending_ops",
+        [](N n, C c) {
+          return Int(n, 1, net::kMaxConsumerPendingOps, &c->node.consumers.max_pending_ops);
+        }},
+    Key{"consumers", "replay_keys_max",
+        [](N n, C c) { return Int(n, 0, 1 << 20, &c->node.consumers.replay_keys_max); }},
+    Key{"consumers", "full_replay_ops",
+        [](N n, C c) { return Int(n, 1, UINT32_MAX, &c->node.consumers.full_replay_ops); }},
+    Key{"consumers", "full_replay_sections",
+        [](N n, C c) { return Int(n, 1, 64, &c->node.consumers.full_replay_sections); }},
+    Key{"consumers", "window_bytes",
+        [](N n, C c) { return Int(n, 64 << 10, 1 << 30, &c->node.consumers.window_bytes); }},
+    Key{"consumers", "max_concurrent_replays",
+        [](N n, C c) { return Int(n, 1, 4096, &c->node.consumers.max_concurrent_replays); }},
     Key{"metrics", "listen", [](N n, C c) { return Str(n, &c->metrics_listen); }},
     Key{"log", "level", [](N n, C c) { return Str(n, &c->log_level); }},
 };
@@ -332,10 +372,13 @@ Result<DaemonConfig> ParseConfig(std::string_view text, std::string_view source)
     const toml::table* table = section.as_table();
     if (table == nullptr || !IsSection(section_name)) {
       return InvalidArgument(fmt::format(
-          "{}: unknown section [{}] (sections: node, sync, limits, tls, control, notify, metrics, "
-          "log, and [[pool]])",
+          "{}: unknown section [{}] (sections: node, sync, limits, tls, control, consumers, "
+          "notify, metrics, log, and [[pool]])",
           Where(source, section_key.source()), section_name));
     }
+    // Writing the section turns the consumer port on, at its default address unless listen
+    // says otherwise ("" keeps it off).
+    if (section_name == "consumers") config.node.consumers.listen = kDefaultConsumerListen;
     for (auto&& [key, value] : *table) {
       const Key* known = nullptr;
       for (const Key& candidate : kKeys) {
@@ -389,6 +432,15 @@ Status ValidateTls(const TlsOptions& tls) {
   std::string_view why = checked.message();
   if (why.starts_with("tls: ")) why.remove_prefix(5);
   return InvalidArgument(fmt::format("[tls]: {}", why));
+}
+
+// The embedding API's name of a consumer option ("consumers.listen: ...") as the file writes
+// it ("[consumers] listen: ..."); other messages as they are.
+Status InTheFilesTerms(const Status& error) {
+  std::string_view message = error.message();
+  if (!message.starts_with("consumers.")) return error;
+  message.remove_prefix(10);
+  return InvalidArgument(fmt::format("[consumers] {}", message));
 }
 
 // The pools as the daemon builds them (with this node's ids, after the overrides), and limits
@@ -450,7 +502,7 @@ Status Validate(const DaemonConfig& c) {
   Status tls = ValidateTls(c.node.tls);
   if (!tls.ok()) return tls;
   Result<net::NodeDriver::Options> driver = net::MakeDriverOptions(c.node);
-  if (!driver.ok()) return driver.status();
+  if (!driver.ok()) return InTheFilesTerms(driver.status());
   Status pools = ValidatePools(c);
   if (!pools.ok()) return pools;
   Result<ControlOptions> control = MakeControlOptions(c);

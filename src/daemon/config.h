@@ -25,6 +25,10 @@
 
 namespace hasync::daemon {
 
+// The consumer port's address when [consumers] is written without `listen`: loopback, since
+// the port is not authenticated. Without the section the node has no consumer port.
+inline constexpr std::string_view kDefaultConsumerListen = "127.0.0.1:7402";
+
 // A command to run on role changes: argv[0] is the program, the rest its first arguments.
 using Command = std::vector<std::string>;
 
@@ -36,7 +40,7 @@ struct NotifyConfig {
 };
 
 struct DaemonConfig {
-  ReplicaOptions node;  // [node], [sync], [limits], [tls]
+  ReplicaOptions node;  // [node], [sync], [limits], [tls], [consumers]
   // [control] as written: its tls_* keys are empty unless set (MakeControlOptions fills them
   // in from [tls]).
   ControlOptions control;

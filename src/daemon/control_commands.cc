@@ -8,6 +8,7 @@
 #include <iterator>
 #include <memory>
 
+#include "daemon/consumer_commands.h"
 #include "daemon/control_protocol.h"
 #include "daemon/encoding.h"
 
@@ -201,8 +202,13 @@ class DumpJob : public std::enable_shared_from_this<DumpJob> {
 }  // namespace
 
 ControlCommands::ControlCommands(asio::io_context& io, net::NodeDriver& driver,
-                                 net::PoolService& pools, MetricsText metrics_text)
-    : io_(io), driver_(driver), pools_(pools), metrics_text_(std::move(metrics_text)) {}
+                                 net::PoolService& pools, MetricsText metrics_text,
+                                 const net::ConsumerServer* consumers)
+    : io_(io),
+      driver_(driver),
+      pools_(pools),
+      metrics_text_(std::move(metrics_text)),
+      consumers_(consumers) {}
 
 void ControlCommands::Handle(std::string_view line, Reply reply) {
   ParsedRequest parsed = ParseRequest(line);
@@ -218,6 +224,7 @@ void ControlCommands::Handle(std::string_view line, Reply reply) {
     case Command::kStatus: {
       json response = StatusResponse(id, driver_.node().status());
       response["pools"] = pools_.Summary();
+      if (consumers_ != nullptr) response["consumers"] = ConsumerSummary(*consumers_);
       return reply(Serialize(response));
     }
     case Command::kPut:
@@ -256,6 +263,8 @@ void ControlCommands::Handle(std::string_view line, Reply reply) {
     case Command::kPoolList:
     case Command::kPoolPartnerDown:
       return pools_.Handle(r, id, [reply](const json& response) { reply(Serialize(response)); });
+    case Command::kConsumers:
+      return reply(Serialize(ConsumersResponse(id, consumers_, driver_.Now())));
   }
 }
 

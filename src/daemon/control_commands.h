@@ -1,7 +1,8 @@
 // ControlCommands: carries out control requests (control_protocol.h) on the running node.
 //
-// Reads (status, get, digest, dump, metrics) are answered at once from the node's state. The
-// pool.* commands go to PoolCommands (pool_commands.h).
+// Reads (status, get, digest, dump, metrics, consumers) are answered at once from the node's
+// state. The pool.* commands go to PoolCommands (pool_commands.h); consumers is answered by
+// consumer_commands.h.
 // Writes go through the driver and are answered when the write is applied, or acknowledged by
 // the standby for "replicated": true. A switchover is answered when it completes. `load`
 // writes at most kLoadChunk records or for kLoadTurn per io turn, so heartbeats and acks keep
@@ -17,6 +18,7 @@
 
 #include "daemon/control_server.h"
 #include "daemon/pool_commands.h"
+#include "net/consumer_server.h"
 #include "net/node_driver.h"
 #include "net/pool_service.h"
 
@@ -29,10 +31,11 @@ class ControlCommands {
 
   using MetricsText = std::function<std::string()>;
 
-  // `io`, `driver` and `pools` (the driver's) must outlive this object. `metrics_text` renders
-  // the metrics command's answer (the same text as /metrics).
+  // `io`, `driver`, `pools` (the driver's) and `consumers` (its consumer port, or null for none)
+  // must outlive this object. `metrics_text` renders the metrics command's answer (the same
+  // text as /metrics).
   ControlCommands(asio::io_context& io, net::NodeDriver& driver, net::PoolService& pools,
-                  MetricsText metrics_text);
+                  MetricsText metrics_text, const net::ConsumerServer* consumers = nullptr);
 
   // A ControlServer::Handler.
   void Handle(std::string_view line, ControlServer::Reply reply);
@@ -42,6 +45,7 @@ class ControlCommands {
   net::NodeDriver& driver_;
   PoolCommands pools_;
   MetricsText metrics_text_;
+  const net::ConsumerServer* consumers_;
 };
 
 }  // namespace hasync::daemon

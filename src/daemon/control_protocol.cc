@@ -16,7 +16,7 @@ struct CommandInfo {
   std::string_view name;
   Command command;
 };
-constexpr std::array<CommandInfo, 15> kCommands = {{
+constexpr std::array<CommandInfo, 16> kCommands = {{
     {"status", Command::kStatus},
     {"put", Command::kPut},
     {"get", Command::kGet},
@@ -32,6 +32,7 @@ constexpr std::array<CommandInfo, 15> kCommands = {{
     {"pool.show", Command::kPoolShow},
     {"pool.list", Command::kPoolList},
     {"pool.partner_down", Command::kPoolPartnerDown},
+    {"consumers", Command::kConsumers},
 }};
 
 Status Table(const json& j, bool required, std::string* out) {
@@ -130,6 +131,7 @@ Status Fill(const json& j, Request* r) {
     case Command::kStatus:
     case Command::kSwitchover:
     case Command::kMetrics:
+    case Command::kConsumers:
       return s;
     case Command::kDigest:
     case Command::kDump:

@@ -8,6 +8,7 @@
 //   response: {"ok":true,"id":7}
 //   error:    {"ok":false,"id":7,"code":"not_active","error":"node 2 is standby; ..."}
 //   pools:    {"cmd":"pool.alloc","pool":"lan","client":"aa:bb:cc:dd:ee:ff"} (pool_commands.h)
+//   consumers: {"cmd":"consumers"} (consumer_commands.h)
 //
 // Keys and values are bytes: see encoding.h for how non-UTF-8 ones travel ("value_base64").
 #pragma once
@@ -43,6 +44,7 @@ enum class Command : uint8_t {
   kPoolShow,
   kPoolList,
   kPoolPartnerDown,
+  kConsumers,
 };
 bool IsPoolCommand(Command command);
 

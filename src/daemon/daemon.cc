@@ -6,6 +6,7 @@
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,8 @@
 #include "daemon/metrics_server.h"
 #include "daemon/notify.h"
 #include "daemon/tls_mode.h"
+#include "net/consumer_options.h"
+#include "net/consumer_server.h"
 #include "net/driver_options.h"
 #include "net/endpoint.h"
 #include "net/node_driver.h"
@@ -57,6 +60,15 @@ Status RunDaemon(const DaemonConfig& config) {
     Status added = pools.Add(pool);
     if (!added.ok()) return added;
   }
+  // The consumer port's publisher joins the node before it starts (net/consumer_server.h).
+  std::unique_ptr<net::ConsumerServer> consumers;
+  if (!config.node.consumers.listen.empty()) {
+    Result<net::ConsumerServer::Options> consumer_options = net::MakeConsumerOptions(config.node);
+    if (!consumer_options.ok()) return consumer_options.status();
+    consumers =
+        std::make_unique<net::ConsumerServer>(io, driver, std::move(consumer_options).value());
+    consumers->Attach();
+  }
   NotifyRunner notify(io, config.notify);
   driver.OnRoleChange([&](const core::RoleChanged& change) {
     notify.RoleChanged(change.to, config.node.node_id, change.reason);
@@ -72,14 +84,18 @@ Status RunDaemon(const DaemonConfig& config) {
   // The metrics text reads the control server's counters and the control server serves it
   // (the metrics command): filled in once both exist.
   std::function<std::string()> metrics_text;
-  ControlCommands commands(io, driver, pools, [&metrics_text] { return metrics_text(); });
+  ControlCommands commands(
+      io, driver, pools, [&metrics_text] { return metrics_text(); }, consumers.get());
   ControlServer control(io, std::move(control_options).value(),
                         [&](std::string_view line, ControlServer::Reply reply) {
                           commands.Handle(line, std::move(reply));
                         });
-  metrics_text = [&driver, &control, &pools, mode = ModeOf(config.node.tls)] {
+  metrics_text = [&driver, &control, &pools, &consumers, mode = ModeOf(config.node.tls)] {
+    std::optional<ConsumerMetrics> consumer_metrics;
+    if (consumers) consumer_metrics = ReadConsumerMetrics(*consumers);
     return FormatMetrics(driver.node().status(), driver.node().counters(), driver.link_counters(),
-                         control.counters(), mode, ReadPoolMetrics(pools));
+                         control.counters(), mode, ReadPoolMetrics(pools),
+                         consumer_metrics ? &*consumer_metrics : nullptr);
   };
   std::optional<MetricsServer> metrics;
   if (!config.metrics_listen.empty()) {
@@ -89,6 +105,7 @@ Status RunDaemon(const DaemonConfig& config) {
   // The control socket first: if another daemon owns it, this one must not join the pair.
   Status started = control.Start();
   if (started.ok() && metrics) started = metrics->Start();
+  if (started.ok() && consumers) started = consumers->Start();
   if (started.ok()) started = driver.Start();
   if (!started.ok()) return started;
   pools.Start();
@@ -115,8 +132,11 @@ Status RunDaemon(const DaemonConfig& config) {
     spdlog::info("hasyncd: signal {}, handing over and stopping", signo);
     control.Stop();
     if (metrics) metrics->Stop();
+    // Consumers are cut once the goodbye is out: the peer takes over at once, and they resume
+    // there.
     driver.Shutdown(kGoodbyeTimeout, [&] {
       pools.Stop();
+      if (consumers) consumers->Stop();
       io.stop();
     });
     signals.async_wait(on_signal);

@@ -280,7 +280,8 @@ uint64_t Value(const CounterInfo& c, const core::Counters& counters, const net::
 
 std::string FormatMetrics(const core::NodeStatus& s, const core::Counters& counters,
                           const net::LinkCounters& link, const ControlCounters& control,
-                          TlsMode tls_mode, const std::vector<PoolMetrics>& pools) {
+                          TlsMode tls_mode, const std::vector<PoolMetrics>& pools,
+                          const ConsumerMetrics* consumers) {
   std::string out;
   auto it = std::back_inserter(out);
   fmt::format_to(it,
@@ -346,6 +347,7 @@ std::string FormatMetrics(const core::NodeStatus& s, const core::Counters& count
     }
   }
   PoolMetricsText(out, pools);
+  if (consumers != nullptr) ConsumerMetricsText(out, *consumers);
   return out;
 }
 

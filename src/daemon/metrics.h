@@ -4,7 +4,8 @@
 // counter: hasync_<name>_total, or one labelled series of a family
 // (hasync_peers_rejected_total{reason="tls"}). A family is printed once, its HELP and TYPE
 // first, whichever of the three structures its series come from. Each address pool adds the
-// hasync_pool_* gauges and counters, one series per pool labelled {pool="<name>"}.
+// hasync_pool_* gauges and counters, one series per pool labelled {pool="<name>"}; a consumer
+// port the hasync_consumer_* families (consumer_metrics.h).
 // docs/operations.md lists them.
 #pragma once
 
@@ -13,6 +14,7 @@
 
 #include "core/counters.h"
 #include "core/node.h"
+#include "daemon/consumer_metrics.h"
 #include "daemon/control_counters.h"
 #include "daemon/tls_mode.h"
 #include "hasync/pool.h"
@@ -28,8 +30,10 @@ struct PoolMetrics {
   pool::PoolCounters counters;
 };
 
+// `consumers`: null on a node without a consumer port (no hasync_consumer_* families).
 std::string FormatMetrics(const core::NodeStatus& status, const core::Counters& counters,
                           const net::LinkCounters& link, const ControlCounters& control,
-                          TlsMode tls_mode, const std::vector<PoolMetrics>& pools = {});
+                          TlsMode tls_mode, const std::vector<PoolMetrics>& pools = {},
+                          const ConsumerMetrics* consumers = nullptr);
 
 }  // namespace hasync::daemon

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "net/consumer_options.h"
 #include "net/endpoint.h"
 #include "net/link_security.h"
 
@@ -69,6 +70,7 @@ Result<NodeDriver::Options> MakeDriverOptions(const ReplicaOptions& o) {
   if (o.max_pending_handshakes == 0) return InvalidArgument("max_pending_handshakes: must be >= 1");
   if (o.handshake_timeout.count() <= 0) return InvalidArgument("handshake_timeout: must be > 0");
   if (o.stall_timeout.count() <= 0) return InvalidArgument("stall_timeout: must be > 0");
+  if (Status consumers = CheckConsumerOptions(o); !consumers.ok()) return consumers;
 
   NodeDriver::Options d;
   d.core.node_id = o.node_id;

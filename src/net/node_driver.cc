@@ -1,11 +1,14 @@
 #include "net/node_driver.h"
 
 #include <spdlog/spdlog.h>
+#include <xxhash.h>
 
 #include <array>
 #include <asio/post.hpp>
 #include <string_view>
 #include <utility>
+
+#include "wire/codec.h"
 
 namespace hasync::net {
 
@@ -53,6 +56,8 @@ uint64_t WallClockMs() {
 
 }  // namespace
 
+void Log(const core::LogLine& line) { spdlog::log(LevelOf(line.severity), "{}", line.text); }
+
 NodeDriver::NodeDriver(asio::io_context& io, Options options)
     : io_(io),
       epoch_(std::chrono::steady_clock::now()),
@@ -65,6 +70,17 @@ NodeDriver::NodeDriver(asio::io_context& io, Options options)
 NodeDriver::~NodeDriver() {
   stopped_ = true;
   link_.Stop();
+}
+
+// docs/protocol.md, "The config digest": each part's name, then its digest, in name order.
+void NodeDriver::SetApplicationDigest(std::string_view part, uint64_t digest) {
+  application_digests_.insert_or_assign(std::string(part), digest);
+  std::vector<uint8_t> bytes;
+  for (const auto& [name, value] : application_digests_) {
+    bytes.insert(bytes.end(), name.begin(), name.end());
+    wire::PutLE(bytes, value);
+  }
+  node_.SetApplicationDigest(XXH3_64bits(bytes.data(), bytes.size()));
 }
 
 core::TimePoint NodeDriver::Now() const {
@@ -175,14 +191,18 @@ void NodeDriver::Drain() {
   if (draining_) return;  // a callback called back in; the loop below picks its effects up
   draining_ = true;
   core::Effects& effects = node_.effects();
-  while (!effects.empty()) {
-    link_.Send(effects.send);  // leaves it empty
-    for (const core::TimerRequest& request : effects.timers) Arm(request.id, request.deadline);
-    effects.timers.clear();
-    events_.swap(effects.events);
-    for (core::Event& event : events_) Handle(event);
-    events_.clear();
-  }
+  do {
+    while (!effects.empty()) {
+      link_.Send(effects.send);  // leaves it empty
+      for (const core::TimerRequest& request : effects.timers) Arm(request.id, request.deadline);
+      effects.timers.clear();
+      events_.swap(effects.events);
+      for (core::Event& event : events_) Handle(event);
+      events_.clear();
+    }
+    // A drainer may feed the node (and so its extension) again: loop until both are quiet.
+    for (const auto& drain : drainers_) drain();
+  } while (!effects.empty());
   draining_ = false;
 }
 
@@ -249,7 +269,7 @@ void NodeDriver::On(core::CloseChannel& e) {
   link_.Close(e.reason, PaceOf(e.cause));
 }
 
-void NodeDriver::On(core::LogLine& e) { spdlog::log(LevelOf(e.severity), "{}", e.text); }
+void NodeDriver::On(core::LogLine& e) { Log(e); }
 
 void NodeDriver::On(core::SplitBrainDetected& e) {
   // The core logs it (and the reconciliation's counts below); no second line here.

@@ -22,6 +22,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -33,6 +35,9 @@
 #include "net/peer_link.h"
 
 namespace hasync::net {
+
+// Writes a core log line to spdlog at its severity (also for the layers above the core).
+void Log(const core::LogLine& line);
 
 class NodeDriver : private PeerLink::Listener {
  public:
@@ -84,7 +89,8 @@ class NodeDriver : private PeerLink::Listener {
   // For layers that drive the core themselves (the address pools, net/pool_service.h):
   // `fn(node, now)` runs, then the driver flushes and carries out the effects. Writes they make
   // take their tokens from NewToken; a WriteCompleted no Put/Erase caller waits for goes to the
-  // OnUnclaimedWrite subscribers. Before Start only: SetApplicationDigest (core/config.h).
+  // OnUnclaimedWrite subscribers. Before Start only: SetApplicationDigest (core/config.h), one
+  // digest per layer (`part`: "consumers", "pools"), combined for the hello.
   template <typename Fn>
   void WithNode(Fn&& fn) {
     if (stopped_) return;
@@ -96,7 +102,12 @@ class NodeDriver : private PeerLink::Listener {
   void OnUnclaimedWrite(std::function<void(const core::WriteCompleted&)> callback) {
     unclaimed_write_callbacks_.push_back(std::move(callback));
   }
-  void SetApplicationDigest(uint64_t digest) { node_.SetApplicationDigest(digest); }
+  void SetApplicationDigest(std::string_view part, uint64_t digest);
+  // For a layer installed in the node as its stream extension (the consumers' publisher,
+  // net/consumer_server.h), whose hooks run inside the node's calls and leave effects of their
+  // own: `drain` runs after every drain of the node's effects and carries those out. Inputs it
+  // makes to the node (through WithNode) are drained by the same loop. Before Start.
+  void AddEffectsDrainer(std::function<void()> drain) { drainers_.push_back(std::move(drain)); }
   bool stopped() const { return stopped_; }
 
   // Read access (records, status, counters). Valid on the io thread only.
@@ -141,6 +152,8 @@ class NodeDriver : private PeerLink::Listener {
   std::vector<SplitBrainCallback> split_brain_callbacks_;
   std::vector<ReconcileCallback> reconcile_callbacks_;
   std::vector<std::function<void(const core::WriteCompleted&)>> unclaimed_write_callbacks_;
+  std::map<std::string, uint64_t, std::less<>> application_digests_;  // by part
+  std::vector<std::function<void()>> drainers_;
   Lifetime lifetime_;  // last: its handlers stop before anything else goes
 };
 

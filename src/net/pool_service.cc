@@ -49,7 +49,8 @@ Status PoolService::Add(PoolOptions options) {
   std::vector<uint64_t> digests;
   for (const auto& p : pools_) digests.push_back(p->settings_digest());
   std::sort(digests.begin(), digests.end());
-  driver_.SetApplicationDigest(XXH3_64bits(digests.data(), digests.size() * sizeof(uint64_t)));
+  driver_.SetApplicationDigest("pools",
+                               XXH3_64bits(digests.data(), digests.size() * sizeof(uint64_t)));
   return Status::Ok();
 }
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "hasync/node.h"
+#include "net/consumer_options.h"
 #include "net/driver_options.h"
 #include "net/replica_impl.h"
 
@@ -41,6 +42,13 @@ Result<std::unique_ptr<Replica>> Replica::Create(ReplicaOptions options) {
   // whole (include/hasync/pool.h).
   NodeId pool_peer = net::PoolPeerId(options);
   auto impl = std::make_unique<Impl>(std::move(driver_options).value(), pool_peer);
+  if (!options.consumers.listen.empty()) {
+    Result<net::ConsumerServer::Options> consumers = net::MakeConsumerOptions(options);
+    if (!consumers.ok()) return consumers.status();
+    impl->consumers_ = std::make_unique<net::ConsumerServer>(impl->io_, impl->driver_,
+                                                             std::move(consumers).value());
+    if (Status listening = impl->consumers_->Start(); !listening.ok()) return listening;
+  }
   Status started = impl->driver_.Start();
   if (!started.ok()) return started;
   return std::unique_ptr<Replica>(new Replica(std::move(impl)));
@@ -151,6 +159,23 @@ Status Replica::SetMergeFunction(std::string_view table, MergeFunction merge) {
   return Status::Ok();
 }
 
+Status Replica::SetSectionFunction(std::string_view table,
+                                   std::function<uint8_t(std::string_view key)> fn) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  if (impl_->running_ || impl_->finished_) {
+    return Unavailable("SetSectionFunction must be called before Start or Run");
+  }
+  if (!impl_->consumers_) return InvalidArgument("the replica has no consumer port");
+  if (table.empty()) return InvalidArgument("the table name is empty");
+  if (!fn) return InvalidArgument("the section function is empty");
+  impl_->consumers_->SetSectionFunction(table, std::move(fn));
+  return Status::Ok();
+}
+
 uint16_t Replica::listen_port() const { return impl_->driver_.listen_endpoint().port(); }
+
+uint16_t Replica::consumer_port() const {
+  return impl_->consumers_ ? impl_->consumers_->local_endpoint().port() : 0;
+}
 
 }  // namespace hasync

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "hasync/node.h"
+#include "net/consumer_server.h"
 #include "net/node_driver.h"
 #include "net/pool_service.h"
 
@@ -47,11 +48,13 @@ class Replica::Impl {
     return future.get();
   }
 
-  // Claims the loop for one run; a replica runs once.
+  // Claims the loop for one run; a replica runs once. The consumers' publisher joins the node
+  // now, after SetSectionFunction: the node has taken no input before its loop runs.
   Status Enter() {
     std::lock_guard<std::mutex> lock(mu_);
     if (running_ || finished_) return Unavailable("the replica already runs (or ran)");
     running_ = true;
+    if (consumers_) consumers_->Attach();
     return Status::Ok();
   }
 
@@ -78,6 +81,7 @@ class Replica::Impl {
       asio::post(io_, [this] {
         driver_.Shutdown(kGoodbyeTimeout, [this] {
           pools_.Stop();
+          if (consumers_) consumers_->Stop();
           work_.reset();
           io_.stop();
         });
@@ -94,8 +98,9 @@ class Replica::Impl {
 
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
-  net::NodeDriver driver_;  // after io_: destroyed before it
-  net::PoolService pools_;  // after driver_: destroyed before it
+  net::NodeDriver driver_;                          // after io_: destroyed before it
+  net::PoolService pools_;                          // after driver_: destroyed before it
+  std::unique_ptr<net::ConsumerServer> consumers_;  // with a consumer port; after driver_ too
   std::thread thread_;
   std::atomic<std::thread::id> loop_thread_;
   std::mutex mu_;

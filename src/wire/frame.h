@@ -3,7 +3,7 @@
 // Layout (all integers little-endian; docs/protocol.md is the normative description):
 //   0   u32  length    bytes that follow this field: 20 + payload size
 //   4   u8   type      MsgType
-//   5   u8   flags     0 (protocol v2 defines none); a receiver rejects other values
+//   5   u8   flags     0 (protocol v3 defines none); a receiver rejects other values
 //   6   u16  reserved  0
 //   8   u64  seq       sender's frame number on this connection: 1, 2, 3, ...
 //   16  ...  payload   depends on type
@@ -28,7 +28,7 @@
 
 namespace hasync::wire {
 
-inline constexpr uint16_t kProtocolVersion = 2;
+inline constexpr uint16_t kProtocolVersion = 3;
 inline constexpr size_t kFrameHeaderBytes = 16;  // length .. seq
 inline constexpr size_t kFrameTrailerBytes = 8;  // checksum
 inline constexpr size_t kFrameOverheadBytes = kFrameHeaderBytes + kFrameTrailerBytes;
@@ -46,8 +46,19 @@ enum class MsgType : uint8_t {
   kSyncRequest = 9,
   kSyncResponse = 10,
   kGoodbye = 11,
+  // The replay stream (active to standby, protocol v3; wire/consumer_messages.h).
+  kChannelState = 12,
+  kConsumerOps = 13,
+  kConsumerAcks = 14,
+  kChannelDrop = 15,
+  // The consumer protocol (consumer port).
+  kConsumerHello = 16,
+  kConsumerWelcome = 17,
+  kConsumerUpdate = 18,
+  kConsumerAck = 19,
+  kConsumerPing = 20,
 };
-inline constexpr uint8_t kMaxMsgType = 11;
+inline constexpr uint8_t kMaxMsgType = 20;
 
 // A decoded frame; `payload` points into the reader's buffer and is valid until the next call to
 // Next() or Feed().

@@ -1,4 +1,5 @@
-// The messages of sync protocol v2: plain structs, their encoders and validating decoders.
+// The messages of sync protocol v3 (but its replay stream and the consumer protocol, in
+// consumer_messages.h): plain structs, their encoders and validating decoders.
 //
 // Encoders append one whole frame to a FrameWriter's buffer. Decoders take a frame's payload
 // and either return the message or a kProtocol Status naming the field that is wrong; they never

@@ -24,6 +24,7 @@ Pair::Pair(CoreConfig a, CoreConfig b) : configs_{std::move(a), std::move(b)} {
 
 void Pair::Start(int i) {
   nodes_[i] = std::make_unique<Node>(configs_[i]);
+  if (setup_) setup_(i, *nodes_[i]);
   timers_[i].fill(kNever);
   auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now_).count();
   nodes_[i]->Start(

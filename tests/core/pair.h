@@ -19,6 +19,8 @@ class Pair {
   Node& node(int i) { return *nodes_[i]; }
   TimePoint now() const { return now_; }
 
+  // Runs on every node made by Start, before the node starts (to install a stream extension).
+  void OnNodeCreated(std::function<void(int i, Node& node)> setup) { setup_ = std::move(setup); }
   void Start(int i);
   // Node i's wall clock runs `ms` ahead of the shared reference (behind if negative); applies
   // at its next Start.
@@ -51,6 +53,7 @@ class Pair {
   void FireDueTimers();
 
   std::array<CoreConfig, 2> configs_;
+  std::function<void(int, Node&)> setup_;
   std::array<std::unique_ptr<Node>, 2> nodes_;
   std::array<std::array<TimePoint, kTimerCount>, 2> timers_{};
   std::array<std::vector<uint8_t>, 2> held_;  // bytes sent by i, not yet delivered

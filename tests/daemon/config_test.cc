@@ -11,7 +11,10 @@
 #include "core/config.h"
 #include "daemon/daemon_test_certs.h"
 #include "daemon/tls_mode.h"
+#include "net/consumer_options.h"
 #include "net/driver_options.h"
+#include "net/endpoint.h"
+#include "replay/config.h"
 
 namespace hasync::daemon {
 namespace {
@@ -258,6 +261,98 @@ TEST(ConfigTest, ValidateRejectsBadReconciliationOptions) {
   EXPECT_NE(Validate(c).message().find("split_brain_rule"), std::string::npos);
 }
 
+TEST(ConfigTest, NoConsumersSectionNoConsumerPort) {
+  DaemonConfig c = Parse("[tls]\ninsecure = true\n");
+  EXPECT_EQ(c.node.consumers.listen, "");
+  EXPECT_TRUE(Validate(c).ok());
+}
+
+TEST(ConfigTest, ConsumersSectionTurnsThePortOnAtLoopback) {
+  DaemonConfig c = Parse("[tls]\ninsecure = true\n[consumers]\n");
+  EXPECT_EQ(c.node.consumers.listen, "127.0.0.1:7402");
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c).ToString();
+  // The publisher's own defaults, untouched by the section.
+  Result<net::ConsumerServer::Options> o = net::MakeConsumerOptions(c.node);
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  replay::PublisherConfig defaults;
+  EXPECT_EQ(o->listen.port(), 7402);
+  EXPECT_EQ(o->publisher.ack_mode, wire::AckMode::kForwarded);
+  EXPECT_EQ(o->publisher.ack_interval, defaults.ack_interval);
+  EXPECT_EQ(o->publisher.consumer_timeout, defaults.consumer_timeout);
+  EXPECT_EQ(o->publisher.max_pending_ops, defaults.max_pending_ops);
+  EXPECT_EQ(o->publisher.policy.keys_max, defaults.policy.keys_max);
+  EXPECT_EQ(o->publisher.policy.full_after_ops, defaults.policy.full_after_ops);
+  EXPECT_EQ(o->publisher.policy.full_after_sections, defaults.policy.full_after_sections);
+  EXPECT_EQ(o->publisher.window_bytes, defaults.window_bytes);
+  EXPECT_EQ(o->publisher.max_concurrent_replays, defaults.max_concurrent_replays);
+  // An empty listen keeps the port off, section or not.
+  EXPECT_EQ(Parse("[consumers]\nlisten = \"\"\n").node.consumers.listen, "");
+}
+
+TEST(ConfigTest, ConsumerKeysReachThePublisher) {
+  DaemonConfig c = Parse(
+      "[tls]\ninsecure = true\n[consumers]\nlisten = "
+      "\"10.0.0.1:7500\"\nack_mode = \"direct\"\nack_interval_ms = 25\ntimeout_s = 90\n"
+      "max_channels = 12\nmax_connections = 13\nmax_connections_per_second = 14\n"
+      "max_pending_ops = 100000\nreplay_keys_max = 0\nfull_replay_ops = 500\n"
+      "full_replay_sections = 64\nwindow_bytes = 65536\nmax_concurrent_replays = 3\n");
+  ASSERT_TRUE(Validate(c).ok()) << Validate(c).ToString();
+  Result<net::ConsumerServer::Options> o = net::MakeConsumerOptions(c.node);
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(net::FormatEndpoint(o->listen), "10.0.0.1:7500");
+  EXPECT_EQ(o->max_connections_per_second, 14u);
+  const replay::PublisherConfig& p = o->publisher;
+  EXPECT_EQ(p.ack_mode, wire::AckMode::kDirect);
+  EXPECT_EQ(p.ack_interval, 25ms);
+  EXPECT_EQ(p.consumer_timeout, 90s);
+  EXPECT_EQ(p.max_channels, 12u);
+  EXPECT_EQ(p.max_connections, 13u);
+  EXPECT_EQ(p.max_pending_ops, 100000u);
+  EXPECT_EQ(p.policy.keys_max, 0u);
+  EXPECT_EQ(p.policy.full_after_ops, 500u);
+  EXPECT_EQ(p.policy.full_after_sections, 64u);
+  EXPECT_EQ(p.window_bytes, 65536u);
+  EXPECT_EQ(p.max_concurrent_replays, 3u);
+}
+
+TEST(ConfigTest, BadConsumerValuesNameKeyAndLine) {
+  std::string error = ErrorOf("[consumers]\n\nack_mode = \"both\"\n");
+  EXPECT_EQ(error.rfind("test.toml:3:", 0), 0u) << error;
+  EXPECT_NE(error.find("consumers.ack_mode: must be \"forwarded\" or \"direct\""),
+            std::string::npos)
+      << error;
+  EXPECT_NE(ErrorOf("[consumers]\nmax_pending_ops = 100001\n").find("must be 1..100000"),
+            std::string::npos)
+      << "a channel's state must fit one frame";
+  EXPECT_NE(ErrorOf("[consumers]\nfull_replay_sections = 0\n").find("must be 1..64"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[consumers]\nfull_replay_sections = 65\n").find("must be 1..64"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[consumers]\ntimeout_s = 0\n").find("consumers.timeout_s: must be"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[consumers]\nwindow_bytes = 1024\n").find("consumers.window_bytes"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[consumers]\nlisten = 7402\n").find("expected a string"), std::string::npos);
+  EXPECT_NE(ErrorOf("[consumers]\ntimeout = 5\n").find("unknown key 'timeout' in [consumers]"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, ValidateNamesABadConsumerAddressInTheFilesTerms) {
+  std::string error =
+      InvalidBecause("[tls]\ninsecure = true\n[consumers]\nlisten = \"localhost\"\n");
+  EXPECT_EQ(error.rfind("[consumers] listen: ", 0), 0u) << error;
+  // The embedding API checks the same ranges, in its own names.
+  ReplicaOptions o;
+  o.tls.insecure = true;
+  o.consumers.full_replay_sections = 65;
+  EXPECT_EQ(net::MakeDriverOptions(o).status().message(),
+            "consumers.full_replay_sections: must be 1..64");
+  o.consumers.full_replay_sections = 64;
+  o.consumers.ack_interval = -1ms;
+  EXPECT_NE(net::MakeDriverOptions(o).status().message().find("consumers.ack_interval"),
+            std::string::npos);
+}
+
 TEST(ConfigTest, FlagsOverrideTheFile) {
   DaemonConfig c = Parse("[node]\nid = 1\npriority = 10\n[sync]\npeer = \"10.0.0.2:7400\"\n");
   Overrides o;
@@ -492,6 +587,34 @@ TEST(ConfigTest, ShippedPoolExampleIsValid) {
   EXPECT_EQ(c.pools[0].name, "lan");
   EXPECT_EQ(c.pools[0].exclude.size(), 3u);
   EXPECT_TRUE(Validate(c).ok()) << Validate(c).ToString();
+}
+
+TEST(ConfigTest, ShippedConsumersExampleIsValid) {
+  // The commented [consumers] of etc/hasyncd.toml, uncommented up to the blank line after it,
+  // must parse and validate as it stands, and say the defaults.
+  std::string here = __FILE__;
+  std::ifstream file(here.substr(0, here.rfind("tests/daemon/")) + "etc/hasyncd.toml");
+  std::stringstream text;
+  text << file.rdbuf();
+  size_t at = text.str().find("\n# [consumers]\n");
+  ASSERT_NE(at, std::string::npos);
+  std::string example = "[tls]\ninsecure = true\n";
+  std::istringstream lines(text.str().substr(at + 1));
+  for (std::string line; std::getline(lines, line) && !line.empty();) {
+    example += line.substr(2) + "\n";
+  }
+  DaemonConfig c = Parse(example);
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c).ToString();
+  ConsumerPortOptions defaults;
+  defaults.listen = kDefaultConsumerListen;
+  EXPECT_EQ(c.node.consumers.listen, defaults.listen);
+  EXPECT_EQ(c.node.consumers.ack_interval, defaults.ack_interval);
+  EXPECT_EQ(c.node.consumers.timeout, defaults.timeout);
+  EXPECT_EQ(c.node.consumers.max_connections_per_second, defaults.max_connections_per_second);
+  EXPECT_EQ(c.node.consumers.max_pending_ops, defaults.max_pending_ops);
+  EXPECT_EQ(c.node.consumers.full_replay_sections, defaults.full_replay_sections);
+  EXPECT_EQ(c.node.consumers.window_bytes, defaults.window_bytes);
+  EXPECT_EQ(c.node.consumers.max_concurrent_replays, defaults.max_concurrent_replays);
 }
 
 TEST(ConfigTest, EachTlsModeParsesAndValidates) {

@@ -237,5 +237,74 @@ TEST(MetricsTest, NoPoolsNoPoolFamilies) {
   EXPECT_EQ(WithPools({}).find("hasync_pool_"), std::string::npos);
 }
 
+std::string WithConsumers(const ConsumerMetrics* consumers) {
+  return FormatMetrics(core::NodeStatus{}, core::Counters{}, net::LinkCounters{}, ControlCounters{},
+                       TlsMode::kCertificate, {}, consumers);
+}
+
+TEST(MetricsTest, ConsumerFamiliesCountEveryField) {
+  ConsumerMetrics m;
+  replay::PublisherCounters& c = m.counters;
+  c.connections = 1, c.refused = 2, c.protocol_errors = 3, c.ops = 4, c.updates_sent = 5;
+  c.silent = 28;
+  c.records_sent = 6, c.resumes = 7, c.resumes_in_sync = 8, c.replayed_records = 9;
+  c.replayed_bytes = 10, c.full_resend_records = 11, c.behind = 12, c.dropped = 13;
+  c.replays[1] = 14, c.replays[2] = 15, c.replays[3] = 16;
+  c.failover_replayed_records = 17, c.failover_replayed_bytes = 18;
+  c.failover_full_resend_records = 19;
+  m.port = {20, 21, 22};
+  m.connections = 23;
+  m.channels_by_phase = {24, 25, 26, 27};
+  std::string text = WithConsumers(&m);
+  for (const char* line : {
+           "hasync_consumer_channels{phase=\"away\"} 24",
+           "hasync_consumer_channels{phase=\"live\"} 25",
+           "hasync_consumer_channels{phase=\"replaying\"} 26",
+           "hasync_consumer_channels{phase=\"behind\"} 27",
+           "hasync_consumer_connections 23",
+           "hasync_consumer_connections_accepted_total 1",
+           "hasync_consumer_hellos_refused_total 2",
+           "hasync_consumer_protocol_errors_total 3",
+           "hasync_consumer_silent_total 28",
+           "hasync_consumer_ops_total 4",
+           "hasync_consumer_updates_total 5",
+           "hasync_consumer_records_sent_total 6",
+           "hasync_consumer_resumes_total 7",
+           "hasync_consumer_resumes_in_sync_total 8",
+           "hasync_consumer_replayed_records_total 9",
+           "hasync_consumer_replayed_bytes_total 10",
+           "hasync_consumer_full_resend_records_total 11",
+           "hasync_consumer_behind_total 12",
+           "hasync_consumer_dropped_total 13",
+           "hasync_consumer_replays_total{kind=\"keys\"} 14",
+           "hasync_consumer_replays_total{kind=\"sections\"} 15",
+           "hasync_consumer_replays_total{kind=\"full\"} 16",
+           "hasync_consumer_failover_replayed_records 17",
+           "hasync_consumer_failover_replayed_bytes 18",
+           "hasync_consumer_failover_full_resend_records 19",
+           "hasync_consumer_connections_refused_total{reason=\"rate_limited\"} 20",
+           "hasync_consumer_connections_refused_total{reason=\"busy\"} 21",
+           "hasync_consumer_queue_overflows_total 22",
+           "# TYPE hasync_consumer_channels gauge",
+           "# TYPE hasync_consumer_failover_replayed_records gauge",
+           "# TYPE hasync_consumer_replays_total counter",
+       }) {
+    EXPECT_TRUE(Has(text, line)) << line << "\n" << text;
+  }
+  // Each family once, with its HELP and TYPE.
+  size_t at = 0;
+  while ((at = text.find("# TYPE hasync_consumer_", at)) != std::string::npos) {
+    at += 7;
+    std::string family = text.substr(at, text.find(' ', at) - at);
+    EXPECT_EQ(Count(text, "# TYPE " + family + " "), 1u) << family;
+    EXPECT_EQ(Count(text, "# HELP " + family + " "), 1u) << family;
+  }
+  EXPECT_EQ(text.back(), '\n');
+}
+
+TEST(MetricsTest, NoConsumerPortNoConsumerFamilies) {
+  EXPECT_EQ(WithConsumers(nullptr).find("hasync_consumer_"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hasync::daemon

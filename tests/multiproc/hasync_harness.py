@@ -75,6 +75,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def listen_host(address: str) -> str:
+    """The host part of a numeric ip:port or [ip6]:port."""
+    return address.rsplit(":", 1)[0]
+
+
 def toml_value(v) -> str:
     """A Python value as a TOML value: bool, int, str or a list of those."""
     if isinstance(v, bool):
@@ -257,6 +262,17 @@ class Node:
         self.log_path = os.path.join(d, f"{self.name}.log")
         self.proc: subprocess.Popen | None = None
         self.starts = 0
+        # The consumer port ([consumers], issue 6): on when the `consumers` option is a dict of
+        # its keys. Without a `listen` there, the node's sync address with port 7402 in a
+        # namespace, else a free loopback port (the two nodes of a loopback pair cannot both
+        # take the default 127.0.0.1:7402).
+        self.consumer_endpoint: str | None = None
+        if options.get("consumers") is not None:
+            listen = options["consumers"].get("listen")
+            if listen is None:
+                host = listen_host(self.listen)
+                listen = f"{host}:7402" if netns else f"{host}:{free_port()}"
+            self.consumer_endpoint = listen
         self._write_config()
 
     def _write_config(self) -> None:
@@ -278,6 +294,8 @@ class Node:
         tls = self.cluster.tls_section(self)
         if tls:
             sections["tls"] = tls
+        if self.consumer_endpoint is not None:
+            sections["consumers"] = dict(o["consumers"], listen=self.consumer_endpoint)
         for section, keys in (o.get("extra") or {}).items():
             sections.setdefault(section, {}).update(keys)
         lines = []
@@ -589,6 +607,7 @@ class Cluster:
         self.dir = tempfile.mkdtemp(prefix=f"hasync-mp-{name}-")
         self.tls_dir = os.path.join(self.dir, "tls")
         self.nodes: list[Node] = []
+        self.helpers: list[subprocess.Popen] = []  # other processes a test started (adopt)
         self.net: NetnsPair | None = None
         self._closed = False
         with _open_lock:
@@ -657,17 +676,32 @@ class Cluster:
         self.nodes.append(n)
         return n
 
+    def adopt(self, proc: subprocess.Popen) -> subprocess.Popen:
+        """A process the test started (a consumer swarm, a client): killed by close()."""
+        self.helpers.append(proc)
+        return proc
+
     def save_logs(self, dest: str) -> str:
         os.makedirs(dest, exist_ok=True)
-        for n in self.nodes:
-            if os.path.exists(n.log_path):
-                shutil.copy(n.log_path, dest)
+        logs = {n.log_path for n in self.nodes}
+        if os.path.isdir(self.dir):  # and the logs of helpers (a swarm's stderr) kept there
+            logs |= {os.path.join(self.dir, f) for f in os.listdir(self.dir) if f.endswith(".log")}
+        for path in sorted(logs):
+            if os.path.exists(path):
+                shutil.copy(path, dest)
         return dest
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        for h in self.helpers:
+            if h.poll() is None:
+                try:
+                    h.kill()
+                    h.wait(timeout=5)
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    pass
         for n in self.nodes:
             if n.running():
                 try:

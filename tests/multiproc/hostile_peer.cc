@@ -177,7 +177,16 @@ const char* TypeName(wire::MsgType t) {
                                            "switchover_response",
                                            "sync_request",
                                            "sync_response",
-                                           "goodbye"};
+                                           "goodbye",
+                                           "channel_state",
+                                           "consumer_ops",
+                                           "consumer_acks",
+                                           "channel_drop",
+                                           "consumer_hello",
+                                           "consumer_welcome",
+                                           "consumer_update",
+                                           "consumer_ack",
+                                           "consumer_ping"};
   auto i = static_cast<size_t>(t);
   return i < std::size(kNames) ? kNames[i] : "?";
 }

@@ -10,7 +10,8 @@
 #
 # HASYNC_MP_TLS=cert (or psk) runs every cluster a test does not configure otherwise with its
 # sync channel over TLS (test_hostile.py's tests choose their own mode). The hostile-input tests
-# need BUILD_DIR/tests/multiproc/hasync_hostile_peer (built with the tests).
+# need BUILD_DIR/tests/multiproc/hasync_hostile_peer and the consumer tests
+# BUILD_DIR/tests/multiproc/hasync_consumer_swarm (both built with the tests).
 set -euo pipefail
 if [ $# -lt 1 ]; then
   echo "usage: $0 BUILD_DIR [TEST_NAME ...]" >&2

@@ -380,7 +380,7 @@ def hostile_hellos_are_rejected(build):
                       r"rejected peer .*cluster 'mp-test-intruder', not 'mp-test'",
                       goodbye="cluster 'mp-test-intruder'"),
             tool_case("hello-other-version", rejected("version"),
-                      r"rejected peer .*protocol v1, this node v2", goodbye="protocol v1"),
+                      r"rejected peer .*protocol v1, this node v3", goodbye="protocol v1"),
             tool_case("hello-same-node-id", rejected("node_id"),
                       r"rejected peer .*this node's id 9", goodbye="this node's id"),
             tool_case("hello-other-settings", rejected("settings"),

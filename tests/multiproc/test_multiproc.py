@@ -8,7 +8,9 @@ measurements while a test runs, then one line per test (`PASS name (3.2 s)` or
 `FAIL name: reason`), and finally `multiproc: N passed, M failed`; it exits 1 on any failure.
 The logs of a failed test are kept under BUILD_DIR/multiproc-logs/<test>/.
 
-The hostile-input tests (issue 4) live in test_hostile.py and run here after the others.
+The hostile-input tests (issue 4) live in test_hostile.py, the address-pool tests (issue 5) in
+test_pools.py and the consumer tests (issue 6) in test_consumers.py; they run here after the
+others.
 HASYNC_MP_TLS=cert|psk runs the pairs of the tests below over TLS (see hasync_harness.Cluster).
 
 Nothing is skipped: the namespace tests fail with the reason when they cannot run (not root, no
@@ -1056,6 +1058,10 @@ TESTS += HOSTILE_TESTS
 from test_pools import POOL_TESTS  # noqa: E402 (issue 5: address pools; their own file)
 
 TESTS += POOL_TESTS
+
+from test_consumers import CONSUMER_TESTS  # noqa: E402 (issue 6: consumers; their own file)
+
+TESTS += CONSUMER_TESTS
 
 
 def main(argv: list[str]) -> int:

@@ -11,13 +11,15 @@ namespace hasync::sim {
 namespace {
 
 std::string Traced(uint64_t seed, BreakMode brk = BreakMode::kNone,
-                   PoolChoice pool = PoolChoice::kDrawn) {
+                   PoolChoice pool = PoolChoice::kDrawn,
+                   ConsumerChoice consumers = ConsumerChoice::kDrawn) {
   std::ostringstream out;
   SimOptions options;
   options.seed = seed;
   options.trace = &out;
   options.brk = brk;
   options.pool = pool;
+  options.consumers = consumers;
   RunSeed(options);
   return out.str();
 }
@@ -61,6 +63,24 @@ TEST(SimDeterminism, SeedsWithoutAPoolIgnoreIt) {
   ASSERT_EQ(drawn.find("pool answers"), std::string::npos) << "seed 3 now draws a pool";
   EXPECT_EQ(drawn, Traced(3, BreakMode::kNone, PoolChoice::kNone));
   EXPECT_NE(Traced(1).find("pool answers"), std::string::npos) << "seed 1 no longer draws a pool";
+}
+
+TEST(SimDeterminism, ConsumerSeedsReplayIdentically) {
+  for (uint64_t seed : {7u, 42u}) {
+    const std::string first =
+        Traced(seed, BreakMode::kNone, PoolChoice::kDrawn, ConsumerChoice::kAll);
+    EXPECT_NE(first.find("applies op"), std::string::npos) << "seed " << seed;
+    EXPECT_EQ(first, Traced(seed, BreakMode::kNone, PoolChoice::kDrawn, ConsumerChoice::kAll))
+        << "seed " << seed;
+  }
+}
+
+// Consumers draw from their own generator too: a seed without them runs as it did before them.
+TEST(SimDeterminism, SeedsWithoutConsumersIgnoreThem) {
+  const std::string drawn = Traced(2);
+  ASSERT_EQ(drawn.find("applies op"), std::string::npos) << "seed 2 now draws consumers";
+  EXPECT_EQ(drawn, Traced(2, BreakMode::kNone, PoolChoice::kDrawn, ConsumerChoice::kNone));
+  EXPECT_NE(Traced(1).find("applies op"), std::string::npos) << "seed 1 no longer draws them";
 }
 
 TEST(SimDeterminism, DifferentSeedsDiffer) { EXPECT_NE(Traced(1), Traced(2)); }

@@ -7,6 +7,8 @@
 //                                                 with --expect, succeed only if it is caught
 //   hasync_sim --pool drawn|none|all              which seeds run an address pool (default:
 //                                                 drawn, about 30%)
+//   hasync_sim --consumers drawn|none|all         which seeds run consumers (default: drawn,
+//                                                 about 30%)
 //
 // Seeds are independent worlds, so --jobs runs them on threads without changing any result.
 #include <algorithm>
@@ -37,6 +39,8 @@ struct Args {
   std::string brk_name;
   hasync::sim::PoolChoice pool = hasync::sim::PoolChoice::kDrawn;
   std::string pool_name;
+  hasync::sim::ConsumerChoice consumers = hasync::sim::ConsumerChoice::kDrawn;
+  std::string consumers_name;
   std::string expect;
   std::string watch;
 };
@@ -50,7 +54,7 @@ int Usage(std::string_view error) {
   std::fprintf(stderr,
                "hasync_sim: %.*s\nusage: hasync_sim [--seeds N] [--start S] [--jobs J] | "
                "--seed S [--trace [--watch TABLE/KEY]]; [--break MODE|help] [--expect INVARIANT] "
-               "[--pool drawn|none|all]\n",
+               "[--pool drawn|none|all] [--consumers drawn|none|all]\n",
                static_cast<int>(error.size()), error.data());
   return 2;
 }
@@ -58,7 +62,7 @@ int Usage(std::string_view error) {
 int ListBreakModes() {
   std::printf("--break modes (each plants a defect in the simulated network):\n");
   for (const auto& info : hasync::sim::BreakModes()) {
-    std::printf("  %-18.*s caught by %.*s\n", static_cast<int>(info.name.size()), info.name.data(),
+    std::printf("  %-24.*s caught by %.*s\n", static_cast<int>(info.name.size()), info.name.data(),
                 static_cast<int>(info.catches.size()), info.catches.data());
   }
   return 0;
@@ -68,7 +72,50 @@ std::string Replay(const Args& args, uint64_t seed) {
   std::string cmd = fmt::format("hasync_sim --seed {} --trace", seed);
   if (args.brk != BreakMode::kNone) cmd += " --break " + args.brk_name;
   if (args.pool != hasync::sim::PoolChoice::kDrawn) cmd += " --pool " + args.pool_name;
+  if (args.consumers != hasync::sim::ConsumerChoice::kDrawn) {
+    cmd += " --consumers " + args.consumers_name;
+  }
   return cmd;
+}
+
+// The batch's consumers: what they went through and what the replays cost against full resends.
+void PrintConsumers(const std::vector<hasync::sim::SimResult>& results) {
+  uint64_t seeds = 0;
+  hasync::sim::ConsumerCounts sum;
+  for (const auto& r : results) {
+    if (!r.consumers) continue;
+    ++seeds;
+    const hasync::sim::ConsumerCounts& c = r.consumer_counts;
+    sum.sessions += c.sessions;
+    sum.resumes += c.resumes;
+    sum.in_sync += c.in_sync;
+    sum.in_sync_moved += c.in_sync_moved;
+    sum.initial += c.initial;
+    for (size_t k = 0; k < 4; ++k) sum.replays[k] += c.replays[k];
+    for (size_t k = 0; k < 5; ++k) sum.full_why[k] += c.full_why[k];
+    sum.replayed_records += c.replayed_records;
+    sum.full_resend_records += c.full_resend_records;
+    sum.ops_applied += c.ops_applied;
+    sum.faults += c.faults;
+    sum.chased += c.chased;
+  }
+  if (seeds == 0) return;
+  auto u = [](uint64_t n) { return static_cast<unsigned long long>(n); };
+  const double share = sum.full_resend_records == 0
+                           ? 0.0
+                           : 100.0 * static_cast<double>(sum.replayed_records) /
+                                 static_cast<double>(sum.full_resend_records);
+  std::printf(
+      "sim: %llu seeds with consumers: %llu consumer sessions, %llu ops applied, %llu resumes "
+      "(%llu checked in sync, %llu of them after moving to the other node: no replay); %llu "
+      "replays to consumers holding nothing; to the others, %llu replays by keys, %llu by "
+      "sections, %llu full (%llu the node took over without everything, %llu without a fork, "
+      "%llu past a threshold, %llu missing every section): %llu records against %llu for full "
+      "resends (%.1f%%); %llu consumer faults (%llu chasing an update)\n",
+      u(seeds), u(sum.sessions), u(sum.ops_applied), u(sum.resumes), u(sum.in_sync),
+      u(sum.in_sync_moved), u(sum.initial), u(sum.replays[1]), u(sum.replays[2]), u(sum.replays[3]),
+      u(sum.full_why[2]), u(sum.full_why[3]), u(sum.full_why[4]), u(sum.full_why[0]),
+      u(sum.replayed_records), u(sum.full_resend_records), share, u(sum.faults), u(sum.chased));
 }
 
 }  // namespace
@@ -99,6 +146,15 @@ int main(int argc, char** argv) {
                   : v == "none" ? PoolChoice::kNone
                                 : PoolChoice::kAll;
       args.pool_name = v;
+    } else if (a == "--consumers") {
+      using hasync::sim::ConsumerChoice;
+      if (v != "drawn" && v != "none" && v != "all") {
+        return Usage("--consumers: drawn, none or all");
+      }
+      args.consumers = v == "drawn"  ? ConsumerChoice::kDrawn
+                       : v == "none" ? ConsumerChoice::kNone
+                                     : ConsumerChoice::kAll;
+      args.consumers_name = v;
     } else if (a == "--expect") {
       args.expect = v;
     } else if (a == "--watch") {
@@ -133,6 +189,7 @@ int main(int argc, char** argv) {
       options.trace = args.trace ? &std::cout : nullptr;
       options.brk = args.brk;
       options.pool = args.pool;
+      options.consumers = args.consumers;
       options.watch = args.watch;
       results[i] = hasync::sim::RunSeed(options);
       std::lock_guard lock(progress);
@@ -203,6 +260,7 @@ int main(int argc, char** argv) {
         u(pool.merge_reconciles), u(pool.partner_downs), u(pool.lost), u(pool.lost_regranted),
         u(pool.forgotten), u(pool.forgotten_regranted));
   }
+  PrintConsumers(results);
   for (const auto& r : results) {
     if (!r.failure) continue;
     std::printf("FAILED seed=%llu: %s: %s\n  at %ss; replay: %s\n",

@@ -77,7 +77,7 @@ TEST(Messages, HelloLayoutMatchesDocumentation) {
   m.cluster = "pair";
   Bytes p = PayloadOf(EncodeOne(m));
   ASSERT_EQ(p.size(), 41u + 4);
-  EXPECT_EQ(LoadLE<uint16_t>(p.data()), 2);  // the version this document describes
+  EXPECT_EQ(LoadLE<uint16_t>(p.data()), 3);  // the version this document describes
   EXPECT_EQ(LoadLE<uint64_t>(p.data() + 31), 0x0102030405060708u);
   EXPECT_EQ(LoadLE<uint16_t>(p.data() + 39), 4);
   EXPECT_EQ(std::string(p.begin() + 41, p.end()), "pair");
@@ -99,7 +99,8 @@ Bytes HelloV1Payload(const std::string& cluster) {
 }
 
 // The core refuses a v1 peer by its version ("peer speaks protocol v1"); for that the decoder
-// must not first trip over the v1 layout, in which the cluster sits where v2 has its hlc.
+// must not first trip over the v1 layout, in which the cluster sits where v2 and v3 have their
+// hlc.
 TEST(Messages, HelloOfProtocolV1DecodesToItsVersion) {
   for (const std::string& cluster : {std::string("pair-a"), std::string(kMaxClusterBytes, 'c')}) {
     Bytes p = HelloV1Payload(cluster);
@@ -114,8 +115,9 @@ TEST(Messages, HelloOfProtocolV1DecodesToItsVersion) {
   }
 }
 
+// Version 2 is the one before consumers (v3 kept its hello): a v2 peer is refused by it too.
 TEST(Messages, HelloOfAnyOtherVersionDecodesToItsVersion) {
-  for (uint16_t version : {uint16_t{0}, uint16_t{3}, uint16_t{9}, uint16_t{65535}}) {
+  for (uint16_t version : {uint16_t{0}, uint16_t{2}, uint16_t{4}, uint16_t{9}, uint16_t{65535}}) {
     Bytes p;
     PutLE<uint16_t>(p, version);
     EXPECT_EQ(DecodeHello(p)->version, version);  // even with nothing after it
@@ -128,8 +130,8 @@ TEST(Messages, HelloOfAnyOtherVersionDecodesToItsVersion) {
             "hello: payload ends inside version (2 bytes needed at offset 0, 0 left)");
 }
 
-// A hello that claims this version is checked in full: a v1-shaped body claiming version 2 runs
-// out where v2 has its cluster, and a v2 hello cut before the hlc names the hlc.
+// A hello that claims this version is checked in full: a v1-shaped body claiming this version
+// runs out where v2 and v3 have their cluster, and a hello cut before the hlc names the hlc.
 TEST(Messages, HelloOfThisVersionIsReadInFull) {
   Bytes p = HelloV1Payload("pair-a");
   StoreLE<uint16_t>(p.data(), kProtocolVersion);
@@ -348,10 +350,10 @@ TEST(Messages, SyncRequestAndResponseKindMustBeReconcile) {
 }
 
 TEST(Messages, GoodbyeRoundTrip) {
-  Goodbye d = RoundTrip(Goodbye{GoodbyeReason::kRejected, "peer speaks protocol v1, this node v2"},
+  Goodbye d = RoundTrip(Goodbye{GoodbyeReason::kRejected, "peer speaks protocol v2, this node v3"},
                         MsgType::kGoodbye, DecodeGoodbye);
   EXPECT_EQ(d.reason, GoodbyeReason::kRejected);
-  EXPECT_EQ(d.text, "peer speaks protocol v1, this node v2");
+  EXPECT_EQ(d.text, "peer speaks protocol v2, this node v3");
   EXPECT_EQ(RoundTrip(Goodbye{}, MsgType::kGoodbye, DecodeGoodbye).text, "");
 }
 

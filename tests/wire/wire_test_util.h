@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "wire/codec.h"
+#include "wire/consumer_messages.h"
 #include "wire/frame.h"
 #include "wire/messages.h"
 #include "wire/record_batch.h"
@@ -68,6 +69,49 @@ inline Bytes SampleBatch(uint64_t seq, int entries) {
   return out;
 }
 
+// A valid message of each consumer type, with a little of everything (several entries, a
+// prefix, keyed ops, a replay with a reset); the update's records view string literals.
+inline ChannelState SampleChannelState() {
+  return ChannelState{.channel = (uint64_t{1} << 48) | 7,
+                      .next_op = 40,
+                      .acked_op = 30,
+                      .acked_term = 900,
+                      .full_replay = false,
+                      .table = "sessions",
+                      .prefix = "10.1.",
+                      .pending = {{31, 31, 900, 0x1}, {32, 35, 900, 0x8000000000000010}}};
+}
+inline ConsumerOps SampleConsumerOps() {
+  return ConsumerOps{
+      .term = 1000,
+      .keys_complete = true,
+      .tables = {{"sessions", {"10.1.0.1", "10.2.0.9"}}, {"nat", {"k"}}},
+      .ops = {{(uint64_t{1} << 48) | 7, 40, 0x11, true}, {(uint64_t{1} << 48) | 8, 3, 0x1, false}}};
+}
+inline ConsumerHello SampleConsumerHello() {
+  return ConsumerHello{.version = kConsumerProtocolVersion,
+                       .ack_only = false,
+                       .channel = (uint64_t{1} << 48) | 7,
+                       .last_op = 39,
+                       .last_term = 900,
+                       .table = "sessions",
+                       .prefix = "10.1.",
+                       .name = "billing exporter",
+                       .ring = {{37, 900, 0x1}, {38, 900, 0x2}, {39, 900, 0x10}}};
+}
+inline ConsumerUpdate SampleConsumerUpdate() {
+  return ConsumerUpdate{.channel = (uint64_t{1} << 48) | 7,
+                        .op = 41,
+                        .term = 1000,
+                        .mask = 0x11,
+                        .replay = true,
+                        .more = false,
+                        .reset = 0x10,
+                        .records = {{4, UpdateKind::kPut, "10.1.0.1", "value-1"},
+                                    {0, UpdateKind::kDelete, "10.1.0.2", ""},
+                                    {63, UpdateKind::kPut, "10.1.0.3", ""}}};
+}
+
 // One valid frame of every message type, in MsgType order, numbered first_seq, first_seq+1, ...
 inline std::vector<Bytes> SampleFrames(uint64_t first_seq = 1) {
   uint64_t s = first_seq;
@@ -95,6 +139,18 @@ inline std::vector<Bytes> SampleFrames(uint64_t first_seq = 1) {
       EncodeOne(SyncRequest{SyncKind::kReconcile, 700, ReconcileReason::kInterruptedBulk}, s++));
   frames.push_back(EncodeOne(SyncResponse{SyncKind::kReconcile, true, 700}, s++));
   frames.push_back(EncodeOne(Goodbye{GoodbyeReason::kShutdown, "node shutting down"}, s++));
+  frames.push_back(EncodeOne(SampleChannelState(), s++));
+  frames.push_back(EncodeOne(SampleConsumerOps(), s++));
+  frames.push_back(EncodeOne(ConsumerAcks{{{(uint64_t{1} << 48) | 7, 39, 900}}}, s++));
+  frames.push_back(
+      EncodeOne(ChannelDrop{(uint64_t{1} << 48) | 9, ChannelDropReason::kTimeout}, s++));
+  frames.push_back(EncodeOne(SampleConsumerHello(), s++));
+  frames.push_back(EncodeOne(
+      ConsumerWelcome{WelcomeStatus::kOk, 1, (uint64_t{1} << 48) | 7, AckMode::kDirect, 10, ""},
+      s++));
+  frames.push_back(EncodeOne(SampleConsumerUpdate(), s++));
+  frames.push_back(EncodeOne(ConsumerAck{(uint64_t{1} << 48) | 7, 41, 1000}, s++));
+  frames.push_back(EncodeOne(ConsumerPing{}, s++));
   return frames;
 }
 

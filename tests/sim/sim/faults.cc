@@ -58,6 +58,7 @@ void Faults::Plan() {
       chase_left_ = kMaxChased;
       w.workload().Run(quiet);
       w.pool_clients().Run(quiet);
+      w.consumers().Run(quiet);
     });
     const uint64_t n = w.rng().Between(1, 6);
     for (uint64_t i = 0; i < n; ++i) {
@@ -154,9 +155,11 @@ void Faults::Partition(TimePoint heal) {
   World& w = *w_;
   w.trace()(w.now(), "fault", "partition until {}s", Trace::Time(heal));
   w.network().SetPartition(true);
+  w.consumers().PartitionChanged();
   w.At(heal, [&w] {
     w.trace()(w.now(), "fault", "partition heals");
     w.network().SetPartition(false);
+    w.consumers().PartitionChanged();
   });
 }
 

@@ -31,13 +31,14 @@ class Faults {
   void FrameSent(int from, const Frame& frame);
   uint64_t count() const { return count_; }
   uint64_t chased() const { return chased_; }
+  // Also for the consumers' faults (consumers.h).
+  void Partition(core::TimePoint heal);
+  // A switchover, or with the setup's flip_percent a burst of 2-4 of them.
+  void Switchovers();
 
  private:
   void Inject(core::TimePoint phase_end);
-  void Partition(core::TimePoint heal);
   void Crash(int slot);
-  // A switchover, or with the setup's flip_percent a burst of 2-4 of them.
-  void Switchovers();
   void Switchover();
   // Schedules a fault aimed at the phase `frame` opened, within `window`.
   void Chase(const char* what, core::Duration window, bool reconcile);

@@ -7,6 +7,7 @@
 
 #include "fmt/format.h"
 #include "hasync/types.h"
+#include "wire/consumer_messages.h"
 #include "wire/messages.h"
 #include "wire/record_batch.h"
 
@@ -34,6 +35,60 @@ std::string_view Kind(wire::SyncKind kind) {
 
 std::string_view RoleByte(uint8_t role) {
   return role <= 2 ? RoleName(static_cast<Role>(role)) : "?";
+}
+
+// The consumer messages (wire/consumer_messages.h), on the sync channel and the consumers'.
+std::string DescribeConsumerFrame(wire::MsgType type, wire::Payload p) {
+  const wire::ConsumerLimits limits{1024, 65535, 1u << 30};
+  switch (type) {
+    case wire::MsgType::kChannelState:
+      if (auto m = wire::DecodeChannelState(p, limits); m.ok()) {
+        return fmt::format(" ch {:#x} next {} acked {} pending {}{}", m->channel, m->next_op,
+                           m->acked_op, m->pending.size(), m->full_replay ? " full" : "");
+      }
+      break;
+    case wire::MsgType::kConsumerOps:
+      if (auto m = wire::DecodeConsumerOps(p, limits); m.ok()) {
+        return fmt::format(" term {} ops {}{}", m->term, m->ops.size(),
+                           m->keys_complete ? " keyed" : "");
+      }
+      break;
+    case wire::MsgType::kConsumerAcks:
+      if (auto m = wire::DecodeConsumerAcks(p); m.ok()) return fmt::format(" x{}", m->acks.size());
+      break;
+    case wire::MsgType::kChannelDrop:
+      if (auto m = wire::DecodeChannelDrop(p); m.ok()) {
+        return fmt::format(" ch {:#x} reason {}", m->channel, static_cast<int>(m->reason));
+      }
+      break;
+    case wire::MsgType::kConsumerHello:
+      if (auto m = wire::DecodeConsumerHello(p, limits); m.ok()) {
+        return fmt::format(" ch {:#x} last op {} term {} ring {}{}", m->channel, m->last_op,
+                           m->last_term, m->ring.size(), m->ack_only ? " ack-only" : "");
+      }
+      break;
+    case wire::MsgType::kConsumerWelcome:
+      if (auto m = wire::DecodeConsumerWelcome(p); m.ok()) {
+        return fmt::format(" status {} node {} ch {:#x}", static_cast<int>(m->status), m->node_id,
+                           m->channel);
+      }
+      break;
+    case wire::MsgType::kConsumerUpdate:
+      if (auto m = wire::DecodeConsumerUpdate(p, limits); m.ok()) {
+        return fmt::format(" ch {:#x} op {} term {} mask {:#x}{} x{}{}", m->channel, m->op, m->term,
+                           m->mask, m->replay ? fmt::format(" replay reset {:#x}", m->reset) : "",
+                           m->records.size(), m->more ? " more" : "");
+      }
+      break;
+    case wire::MsgType::kConsumerAck:
+      if (auto m = wire::DecodeConsumerAck(p); m.ok()) {
+        return fmt::format(" ch {:#x} op {} term {}", m->channel, m->op, m->term);
+      }
+      break;
+    default:
+      break;
+  }
+  return "";
 }
 
 }  // namespace
@@ -84,7 +139,16 @@ std::string_view MsgName(wire::MsgType type) {
       "switchover-response",
       "sync-request",
       "sync-response",
-      "goodbye"};
+      "goodbye",
+      "channel-state",
+      "consumer-ops",
+      "consumer-acks",
+      "channel-drop",
+      "consumer-hello",
+      "consumer-welcome",
+      "consumer-update",
+      "consumer-ack",
+      "consumer-ping"};
   auto i = static_cast<size_t>(type);
   return i < kNames.size() ? kNames[i] : "?";
 }
@@ -146,6 +210,7 @@ std::string DescribeFrame(const Frame& frame) {
       }
       break;
     default:
+      what = DescribeConsumerFrame(frame.type, p);
       break;
   }
   return fmt::format("{}{} #{} ({}B)", MsgName(frame.type), what, frame.seq, frame.bytes.size());

@@ -329,7 +329,15 @@ void Invariants::QuietBegin() {
 
 void Invariants::QuietEnd() {
   quiet_ = false;
-  if (converged_) return;
+  if (converged_) {
+    // The pair converged in this window; the consumers must have followed its active.
+    for (int slot : {0, 1}) {
+      if (w_->running(slot) && w_->node(slot).role() == Role::kActive) {
+        w_->consumers().CheckConverged(slot);
+      }
+    }
+    return;
+  }
   std::string state;
   for (int slot : {0, 1}) {
     state += w_->running(slot) ? "; " + Show(w_->node(slot).status())

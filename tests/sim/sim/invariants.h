@@ -50,9 +50,10 @@
 //                     writes it applies at once strictly increase and never run behind its wall
 //                     clock (checked in workload.cc).
 //  liveness           Each quiet window ends with the pair connected, in sync and equal.
-//  write_refusal, write_completes, postponed_served (workload.h), wire_valid (frames.h) and,
-//  in seeds with an address pool, pool_unique, pool_store_unique, pool_scope and pool_served
-//  (pool_clients.h) complete the list.
+//  write_refusal, write_completes, postponed_served (workload.h), wire_valid (frames.h); in
+//  seeds with an address pool, pool_unique, pool_store_unique, pool_scope and pool_served
+//  (pool_clients.h); in seeds with consumers, consumer_ops_ordered, in_sync_no_replay,
+//  replay_bounded, consumer_converges and channel_unique (consumer_checks.h) complete the list.
 #pragma once
 
 #include <array>

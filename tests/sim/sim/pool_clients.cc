@@ -389,14 +389,37 @@ void PoolClients::Answered(int slot, const pool::PoolReply& reply, bool via_ack)
   Granted(c, slot, lease, via_ack);
 }
 
+std::optional<TimePoint> PoolClients::ForgottenHolding(int slot, const Client& grantee,
+                                                       const std::string& address) const {
+  const World& w = *w_;
+  for (const Client& other : clients_) {
+    auto o = other.held.find(address);
+    if (&other == &grantee || o == other.held.end() || o->second.until <= w.now()) continue;
+    const int replier = o->second.replier;
+    if (!w_->running(replier) || pools_[replier] == nullptr) continue;
+    const store::Table* table = w_->node(replier).store().Find(pools_[replier]->table());
+    const std::optional<store::RecordView> r =
+        table != nullptr ? table->Get(address) : std::nullopt;
+    if (!r || r->origin != static_cast<store::NodeIdWire>(slot + 1)) continue;
+    const Result<pool::LeaseRecord> held = pool::DecodeLease(r->value);
+    if (held.ok() && held->client == other.id) return o->second.until;
+  }
+  return std::nullopt;
+}
+
 void PoolClients::Granted(Client& c, int slot, const Lease& lease, bool via_ack) {
   World& w = *w_;
   const TimePoint until = TrueTime(slot, lease.expires_ms);
   if (forgot_[slot]) {
+    std::optional<TimePoint> forgot_until;
     auto forgot = forgot_[slot]->find(lease.address);
-    if (forgot != forgot_[slot]->end() && forgot->second > w.now()) {
+    if (forgot != forgot_[slot]->end() && forgot->second > w.now()) forgot_until = forgot->second;
+    if (std::optional<TimePoint> held = ForgottenHolding(slot, c, lease.address)) {
+      forgot_until = std::max(forgot_until.value_or(*held), *held);
+    }
+    if (forgot_until) {
       ++counts_.forgotten;
-      const TimePoint end = std::max(forgot->second, until);
+      const TimePoint end = std::max(*forgot_until, until);
       uncovered_[lease.address].emplace_back(w.now(), end);
       w.trace()(w.now(), "check",
                 "{} grants {}, which it forgot when it restarted: uncovered until {}s",

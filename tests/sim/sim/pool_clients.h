@@ -30,7 +30,9 @@
 // completed, or a node that started during a partition and took the active role alone) hands
 // out addresses of its share that leases it forgot still hold or reserve. Such a node life is
 // *forgetful* from its start, when its peer's pool table held records or clients held leases,
-// until it has received a bulk sync or merged a reconciliation; it forgot those addresses. An
+// until it has received a bulk sync or merged a reconciliation; it forgot those addresses, and
+// the leases its earlier life wrote that reached the peer only after the restart (the peer may
+// answer one as it stands, so a client holds it: see ForgottenHolding). An
 // address a forgetful node grants, that it forgot, is *uncovered* until the later of the leases
 // involved ends: exempt from the checks below, and counted.
 //
@@ -186,6 +188,11 @@ class PoolClients {
   // What node `slot`, starting now, forgets: the addresses its peer's table and the clients'
   // holdings name.
   void Forget(int slot);
+  // A holding of `address` by a client other than `grantee` whose lease, as its replier's table
+  // holds it, an earlier life of node `slot` wrote (a write still in flight when that life
+  // died, applied by the peer after `slot` restarted): forgotten as well. When it ends.
+  std::optional<core::TimePoint> ForgottenHolding(int slot, const Client& grantee,
+                                                  const std::string& address) const;
   // Whether `address` is uncovered at `at` (now by default).
   bool Uncovered(const std::string& address, std::optional<core::TimePoint> at = {}) const;
   // Whether the merge's duplicate `line` ("... duplicate lease of A: client X (granted MS by

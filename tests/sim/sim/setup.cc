@@ -215,7 +215,7 @@ std::string Describe(const Setup& s) {
                  ? ""
                  : fmt::format(" (a long partition in #{})", s.split_brain_phase + 1),
              ms(s.quiet), ms(s.end())) +
-         DescribePool(s.pool);
+         DescribePool(s.pool) + DescribeConsumers(s.consumers);
 }
 
 }  // namespace hasync::sim

@@ -8,9 +8,10 @@
 // the configuration allows, or the liveness check would blame the core for the simulator's
 // impatience (Setup::quiet explains the bound).
 //
-// Some seeds also run an address pool (PoolSetup). Its draws come from a second generator
-// seeded from the same seed (World::pool_rng), so a seed without a pool draws, and runs,
-// exactly as it did before the pool workload existed.
+// Some seeds also run an address pool (PoolSetup), some consumers (ConsumerSetup). Their draws
+// come from generators of their own seeded from the same seed (World::pool_rng,
+// World::consumer_rng), so a seed without a pool or consumers draws, and runs, exactly as it did
+// before those workloads existed.
 #pragma once
 
 #include <array>
@@ -20,6 +21,7 @@
 
 #include "core/config.h"
 #include "hasync/pool.h"
+#include "sim/consumer_setup.h"
 #include "sim/network.h"
 #include "sim/rng.h"
 
@@ -64,6 +66,7 @@ struct Setup {
   int split_brain_phase = -1;        // chaos phase that holds a long partition, -1 for none
 
   PoolSetup pool;
+  ConsumerSetup consumers;
 
   TimePoint end() const;
   uint64_t wall_ms(int slot, TimePoint now) const;

@@ -11,7 +11,7 @@
 namespace hasync::sim {
 namespace {
 
-constexpr std::array<BreakInfo, 11> kModes = {{
+constexpr std::array<BreakInfo, 15> kModes = {{
     {BreakMode::kDropIncremental, "drop-incremental", "quiet_equal"},
     {BreakMode::kDropAcked, "drop-acked", "acked_survives_crash"},
     {BreakMode::kDropBulk, "drop-bulk", "bulk_complete"},
@@ -23,6 +23,10 @@ constexpr std::array<BreakInfo, 11> kModes = {{
     {BreakMode::kPoolNoShares, "pool-no-shares", "pool_scope"},
     {BreakMode::kPoolFastClock, "pool-fast-clock", "pool_unique"},
     {BreakMode::kPoolDropReconcile, "pool-drop-reconcile", "pool_store_unique"},
+    {BreakMode::kConsumerSkipSection, "consumer-skip-section", "consumer_converges"},
+    {BreakMode::kConsumerReplayInSync, "consumer-replay-in-sync", "in_sync_no_replay"},
+    {BreakMode::kConsumerFullReplay, "consumer-full-replay", "replay_bounded"},
+    {BreakMode::kConsumerDropOp, "consumer-drop-op", "consumer_ops_ordered"},
 }};
 
 // The same frame (seq, kind, table) with only the entries `keep` accepts.

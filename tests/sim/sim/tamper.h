@@ -1,6 +1,7 @@
 // Tamper: the --break developer modes, which plant a known defect in the simulated network (or,
-// for one mode, in what the driver passes on from the core) so that an invariant can be shown
-// to catch it ("an invariant that cannot fail is a defect").
+// for one mode, in what the driver passes on from the core; for the consumers' modes, on the
+// consumer connections, sim/consumer_tamper.h) so that an invariant can be shown to catch it
+// ("an invariant that cannot fail is a defect").
 //
 // The network modes rewrite frames a node sends, re-encoded with a valid checksum and sequence
 // number, so the receiving core cannot notice the tampering from the frame and only the
@@ -43,6 +44,11 @@ enum class BreakMode : uint8_t {
   kPoolFastClock,      // node 2's pool reads a wall clock 30 s ahead of its node's: it ends
                        // leases early and hands out addresses their clients still hold
   kPoolDropReconcile,  // empties every reconciliation batch of the pool's table
+  // The consumers' (every seed then has consumers; sim/consumer_tamper.h plants them):
+  kConsumerSkipSection,   // every replay loses the records of one of its reset sections
+  kConsumerReplayInSync,  // consumers in sync report other terms in their hellos
+  kConsumerFullReplay,    // consumers behind report in their hellos that they hold nothing
+  kConsumerDropOp,        // one update that is a whole op never reaches its consumer
 };
 
 // Whether `mode` is one of the pool's: those seeds always run a pool.

@@ -10,12 +10,15 @@ namespace {
 // A step at one instant of virtual time this many times over is a core that never yields.
 constexpr uint64_t kMaxStepsAtOneInstant = 100'000;
 
-// The pool's generator: the same seed, another stream ("pool-sim").
+// The pool's generator: the same seed, another stream ("pool-sim"); the consumers' ("cons-sim").
 constexpr uint64_t kPoolStream = 0x706f'6f6c'2d73'696d;
+constexpr uint64_t kConsumerStream = 0x636f'6e73'2d73'696d;
 
-Setup MakeWorldSetup(Rng& rng, Rng& pool_rng, const SimOptions& options) {
+Setup MakeWorldSetup(Rng& rng, Rng& pool_rng, Rng& consumer_rng, const SimOptions& options) {
   Setup setup = MakeSetup(rng);
   DrawPool(pool_rng, IsPoolBreak(options.brk) ? PoolChoice::kAll : options.pool, &setup);
+  DrawConsumers(consumer_rng,
+                IsConsumerBreak(options.brk) ? ConsumerChoice::kAll : options.consumers, &setup);
   return setup;
 }
 
@@ -27,8 +30,9 @@ World::World(const SimOptions& options)
     : options_(options),
       rng_(options.seed),
       pool_rng_(options.seed ^ kPoolStream),
+      consumer_rng_(options.seed ^ kConsumerStream),
       trace_(options.trace),
-      setup_(MakeWorldSetup(rng_, pool_rng_, options)),
+      setup_(MakeWorldSetup(rng_, pool_rng_, consumer_rng_, options)),
       tamper_(options.brk,
               [this](int from, std::string_view table, const wire::RecordEntry& e) {
                 return ReceiverLacks(1 - from, table, e);
@@ -36,6 +40,7 @@ World::World(const SimOptions& options)
       network_(setup_.net, &rng_, &queue_, this, &tamper_, &trace_),
       workload_(this),
       pool_clients_(this),
+      consumers_(this),
       invariants_(this),
       faults_(this) {}
 
@@ -76,6 +81,8 @@ SimResult World::Run() {
   result.chased = faults_.chased();
   result.pool = setup_.pool.on;
   result.pool_counts = pool_clients_.counts();
+  result.consumers = setup_.consumers.on;
+  result.consumer_counts = consumers_.counts();
   result.end = now();
   result.failure = failure_;
   return result;
@@ -117,6 +124,7 @@ void World::Start(int slot) {
          s.incarnation, wall_ms);
   invariants_.NodeStarted(slot);
   pool_clients_.NodeStarting(slot, *s.node);
+  consumers_.NodeStarting(slot, *s.node);
   Call(slot, [&](core::Node& n) { n.Start(now(), wall_ms); });
   network_.NodeStarted(slot);
 }
@@ -142,6 +150,7 @@ void World::Crash(int slot, CrashKind kind) {
   network_.NodeStopped(slot, kind != CrashKind::kPowerLoss);
   workload_.NodeLost(slot);
   pool_clients_.NodeLost(slot);
+  consumers_.NodeLost(slot, kind != CrashKind::kPowerLoss);
   history_.NodeLost(slot);
   invariants_.AfterCrash(slot);
 }
@@ -166,6 +175,7 @@ void World::Drain(int slot) {
               [this, slot, inc = s.incarnation, id = t.id, gen] { FireTimer(slot, inc, id, gen); });
   }
   for (core::Event& e : fx.events) OnEvent(slot, e);
+  consumers_.Drain(slot);
 }
 
 void World::OnEvent(int slot, core::Event& e) {

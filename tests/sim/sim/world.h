@@ -9,11 +9,13 @@
 // own wall clock (virtual time plus the setup's skew), which it is given at every start.
 //
 // In seeds with an address pool, each node life also runs its pool (pool_clients.h): Call ticks
-// it after every turn, and the node's pool completions go to it.
+// it after every turn, and the node's pool completions go to it. In seeds with consumers, each
+// node life runs its publisher (consumers.h), whose effects are carried out after every drain
+// of the node's.
 //
 // Everything that happens is an event in (time, sequence) order and every random choice comes
-// from the Rng in that order (the pool's from a second one seeded from the same seed, setup.h),
-// so a seed replays exactly: same steps, same trace.
+// from the Rng in that order (the pool's and the consumers' from generators of their own seeded
+// from the same seed, setup.h), so a seed replays exactly: same steps, same trace.
 #pragma once
 
 #include <array>
@@ -26,6 +28,7 @@
 #include <string_view>
 
 #include "core/node.h"
+#include "sim/consumers.h"
 #include "sim/event_queue.h"
 #include "sim/faults.h"
 #include "sim/history.h"
@@ -45,6 +48,7 @@ struct SimOptions {
   std::ostream* trace = nullptr;  // every event, when set
   BreakMode brk = BreakMode::kNone;
   PoolChoice pool = PoolChoice::kDrawn;  // the pool's --break modes run one in every seed
+  ConsumerChoice consumers = ConsumerChoice::kDrawn;  // likewise the consumers' modes
   // "table/key": trace that record on both nodes (value, RVN, rank, tombstone) whenever it
   // changes, to follow one key through a failing seed.
   std::string watch;
@@ -68,6 +72,8 @@ struct SimResult {
   uint64_t chased = 0;           // faults aimed at a sync phase (faults.h)
   bool pool = false;             // the seed ran an address pool
   PoolCounts pool_counts;
+  bool consumers = false;  // the seed ran consumers
+  ConsumerCounts consumer_counts;
   TimePoint end{0};
   std::optional<Failure> failure;
 };
@@ -89,6 +95,8 @@ class World final : private LinkEvents {
   TimePoint now() const { return queue_.now(); }
   Rng& rng() { return rng_; }
   Rng& pool_rng() { return pool_rng_; }
+  Rng& consumer_rng() { return consumer_rng_; }
+  EventQueue& queue() { return queue_; }
   BreakMode brk() const { return options_.brk; }
   Trace& trace() { return trace_; }
   const Setup& setup() const { return setup_; }
@@ -96,6 +104,8 @@ class World final : private LinkEvents {
   History& history() { return history_; }
   Workload& workload() { return workload_; }
   PoolClients& pool_clients() { return pool_clients_; }
+  Consumers& consumers() { return consumers_; }
+  Faults& faults() { return faults_; }
   Invariants& invariants() { return invariants_; }
   bool running(int slot) const { return slots_[slot].node != nullptr; }
   // Grows at every crash and every start: names one life of a node.
@@ -122,6 +132,7 @@ class World final : private LinkEvents {
     }
     n.Flush(now());
     Drain(slot);
+    consumers_.CallDone(slot);
     invariants_.CallDone(slot, n.counters().resyncs != resyncs);
   }
 
@@ -163,6 +174,7 @@ class World final : private LinkEvents {
   SimOptions options_;
   Rng rng_;
   Rng pool_rng_;
+  Rng consumer_rng_;
   EventQueue queue_;
   Trace trace_;
   Setup setup_;
@@ -171,6 +183,7 @@ class World final : private LinkEvents {
   History history_;
   Workload workload_;
   PoolClients pool_clients_;
+  Consumers consumers_;
   Invariants invariants_;
   Faults faults_;
   std::array<Slot, 2> slots_;
