@@ -401,7 +401,10 @@ void ConsumerChecks::Applied(size_t consumer, ConnId conn, const consumer::Appli
 
 void ConsumerChecks::CheckConverged(int active) {
   const core::Node& node = w_->node(active);
-  for (const auto& [consumer, view] : views_) {
+  for (const auto& entry : views_) {
+    // Named copies: clang 14 lets no lambda capture a structured binding.
+    const size_t consumer = entry.first;
+    const auto& view = entry.second;
     const consumer::ConsumerSession* session = c_->session(consumer);
     if (session == nullptr) continue;
     const consumer::SessionStatus st = session->status();

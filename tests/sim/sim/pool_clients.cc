@@ -118,8 +118,7 @@ void PoolClients::Forget(int slot) {
     t = std::max(t, until);
   };
   const int peer = 1 - slot;
-  const Duration spread =
-      std::chrono::milliseconds(std::abs(w.setup().skew_ms[0] - w.setup().skew_ms[1]));
+  const Duration spread = Spread();
   if (w.running(peer) && pools_[peer] != nullptr) {
     if (const store::Table* table = w.node(peer).store().Find(pools_[peer]->table())) {
       table->ForEach([&](const store::RecordView& r) {
@@ -136,7 +135,41 @@ void PoolClients::Forget(int slot) {
     }
   }
   forgot_[slot].reset();
-  if (!forgot.empty()) forgot_[slot] = std::move(forgot);
+  // A restarted life is forgetful even of nothing yet: its earlier life's last writes may still
+  // be on their way to the peer (NoteLateWrites).
+  if (!forgot.empty() || w.incarnation(slot) > 1) forgot_[slot] = std::move(forgot);
+}
+
+Duration PoolClients::Spread() const {
+  return std::chrono::milliseconds(std::abs(w_->setup().skew_ms[0] - w_->setup().skew_ms[1]));
+}
+
+bool PoolClients::EarlierLife(int writer, const pool::LeaseRecord& lease) const {
+  return lease.granted_ms < w_->setup().wall_ms(writer, w_->writer(writer).started);
+}
+
+void PoolClients::NoteLateWrites(int holder) {
+  World& w = *w_;
+  const int writer = 1 - holder;
+  if (!forgot_[writer] || !w.running(writer) || pools_[holder] == nullptr) return;
+  const store::Table* table = w.node(holder).store().Find(pools_[holder]->table());
+  if (table == nullptr) return;
+  table->ForEach([&](const store::RecordView& r) {
+    if (r.origin != static_cast<store::NodeIdWire>(writer + 1)) return;
+    const Result<pool::LeaseRecord> lease = pool::DecodeLease(r.value);
+    if (!lease.ok() || !EarlierLife(writer, *lease)) return;
+    const std::string address(r.key);
+    const TimePoint until = TrueTime(writer, lease->expires_ms) + Spread();
+    TimePoint& forgot = (*forgot_[writer])[address];
+    if (forgot >= until) return;
+    forgot = until;
+    // What the forgetful life granted of it already was uncovered from its grant.
+    for (const Client& c : clients_) {
+      auto h = c.held.find(address);
+      if (h == c.held.end() || h->second.replier != writer || h->second.until <= w.now()) continue;
+      uncovered_[address].emplace_back(h->second.since, std::max(h->second.until, until));
+    }
+  });
 }
 
 bool PoolClients::Uncovered(const std::string& address, std::optional<TimePoint> at) const {
@@ -203,6 +236,7 @@ void PoolClients::NodeLost(int slot) {
 void PoolClients::Turn(int slot, core::Node& node) {
   pool::AddressPool* pool = pools_[slot].get();
   if (pool == nullptr) return;
+  NoteLateWrites(slot);
   BeforePoolCall(slot, node, true);
   pool->Tick(node, Clock(slot));
   AfterPoolCall(slot, node);
@@ -389,20 +423,22 @@ void PoolClients::Answered(int slot, const pool::PoolReply& reply, bool via_ack)
   Granted(c, slot, lease, via_ack);
 }
 
+bool PoolClients::WrittenByEarlierLife(int writer, int holder, const std::string& address,
+                                       const std::string& client) const {
+  if (!forgot_[writer] || !w_->running(holder) || pools_[holder] == nullptr) return false;
+  const store::Table* table = w_->node(holder).store().Find(pools_[holder]->table());
+  const std::optional<store::RecordView> r = table != nullptr ? table->Get(address) : std::nullopt;
+  if (!r || r->origin != static_cast<store::NodeIdWire>(writer + 1)) return false;
+  const Result<pool::LeaseRecord> held = pool::DecodeLease(r->value);
+  return held.ok() && held->client == client && EarlierLife(writer, *held);
+}
+
 std::optional<TimePoint> PoolClients::ForgottenHolding(int slot, const Client& grantee,
                                                        const std::string& address) const {
-  const World& w = *w_;
   for (const Client& other : clients_) {
     auto o = other.held.find(address);
-    if (&other == &grantee || o == other.held.end() || o->second.until <= w.now()) continue;
-    const int replier = o->second.replier;
-    if (!w_->running(replier) || pools_[replier] == nullptr) continue;
-    const store::Table* table = w_->node(replier).store().Find(pools_[replier]->table());
-    const std::optional<store::RecordView> r =
-        table != nullptr ? table->Get(address) : std::nullopt;
-    if (!r || r->origin != static_cast<store::NodeIdWire>(slot + 1)) continue;
-    const Result<pool::LeaseRecord> held = pool::DecodeLease(r->value);
-    if (held.ok() && held->client == other.id) return o->second.until;
+    if (&other == &grantee || o == other.held.end() || o->second.until <= w_->now()) continue;
+    if (WrittenByEarlierLife(slot, o->second.replier, address, other.id)) return o->second.until;
   }
   return std::nullopt;
 }
@@ -426,11 +462,21 @@ void PoolClients::Granted(Client& c, int slot, const Lease& lease, bool via_ack)
                 NodeName(slot), lease.address, Trace::Time(end));
     }
   }
+  // The lease answered here may be one the forgetful peer's earlier life wrote (the other order
+  // of ForgottenHolding's case): what the peer granted of that address since, it forgot.
+  const int peer = 1 - slot;
+  const bool peer_forgot = WrittenByEarlierLife(peer, slot, lease.address, c.id);
   for (Client& other : clients_) {
     if (&other == &c) continue;
     auto o = other.held.find(lease.address);
     if (o == other.held.end() || o->second.until <= w.now()) continue;
     const Holding& h = o->second;
+    if (peer_forgot && h.replier == peer) {
+      ++counts_.forgotten;
+      uncovered_[lease.address].emplace_back(h.since, std::max(h.until, until));
+      w.trace()(w.now(), "check", "{} granted {} to {}, which it forgot when it restarted",
+                NodeName(peer), lease.address, other.id);
+    }
     if (Uncovered(lease.address)) {
       ++counts_.forgotten_regranted;
       w.trace()(w.now(), "check",
@@ -461,12 +507,12 @@ void PoolClients::Granted(Client& c, int slot, const Lease& lease, bool via_ack)
     return;
   }
   // Kept by the replier; by its standby too if the answer followed its acknowledgement.
-  const int peer = 1 - slot;
   uint8_t keepers = Bit(slot);
   if (via_ack && w.running(peer) && w.network().alive() && w.network().open(peer)) {
     keepers |= Bit(peer);
   }
   Holding next;
+  next.since = w.now();
   next.until = until;
   next.expires_ms = lease.expires_ms;
   next.replier = slot;

@@ -31,8 +31,9 @@
 // out addresses of its share that leases it forgot still hold or reserve. Such a node life is
 // *forgetful* from its start, when its peer's pool table held records or clients held leases,
 // until it has received a bulk sync or merged a reconciliation; it forgot those addresses, and
-// the leases its earlier life wrote that reached the peer only after the restart (the peer may
-// answer one as it stands, so a client holds it: see ForgottenHolding). An
+// the leases its earlier life wrote that reached the peer only after the restart (writes in
+// flight at the crash; the peer may even answer one as it stands: NoteLateWrites,
+// ForgottenHolding). An
 // address a forgetful node grants, that it forgot, is *uncovered* until the later of the leases
 // involved ends: exempt from the checks below, and counted.
 //
@@ -74,6 +75,7 @@
 
 #include "core/node.h"
 #include "pool/address_space.h"
+#include "pool/lease.h"
 #include "pool/pool.h"
 #include "pool/share.h"
 
@@ -130,6 +132,7 @@ class PoolClients {
 
  private:
   struct Holding {
+    core::TimePoint since{0};  // answered then
     core::TimePoint until{0};  // true time
     uint64_t expires_ms = 0;   // as the reply gave it
     int replier = 0;
@@ -188,9 +191,21 @@ class PoolClients {
   // What node `slot`, starting now, forgets: the addresses its peer's table and the clients'
   // holdings name.
   void Forget(int slot);
-  // A holding of `address` by a client other than `grantee` whose lease, as its replier's table
-  // holds it, an earlier life of node `slot` wrote (a write still in flight when that life
-  // died, applied by the peer after `slot` restarted): forgotten as well. When it ends.
+  // The clocks' spread (how far apart the two nodes' wall clocks are).
+  core::Duration Spread() const;
+  // Whether `lease`, written by node `writer`, was granted by an earlier life of it (before the
+  // running one began, by its wall clock).
+  bool EarlierLife(int writer, const pool::LeaseRecord& lease) const;
+  // Leases an earlier life of the peer of node `holder` wrote that reached `holder` after the
+  // peer restarted (writes still in flight when that life died): while the peer is forgetful,
+  // it forgot them too; what it granted of them already was uncovered from its grant.
+  void NoteLateWrites(int holder);
+  // Whether node `holder`'s lease of `address` for `client` was written by an earlier life of
+  // node `writer` while `writer` is forgetful (see NoteLateWrites).
+  bool WrittenByEarlierLife(int writer, int holder, const std::string& address,
+                            const std::string& client) const;
+  // A holding of `address` by a client other than `grantee` whose lease, as its replier holds
+  // it, an earlier life of node `slot` wrote: forgotten as well. When it ends.
   std::optional<core::TimePoint> ForgottenHolding(int slot, const Client& grantee,
                                                   const std::string& address) const;
   // Whether `address` is uncovered at `at` (now by default).
