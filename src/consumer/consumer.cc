@@ -18,6 +18,7 @@
 #include "consumer/links.h"
 #include "consumer/options.h"
 #include "consumer/session.h"
+#include "core/spdlog_level.h"
 
 namespace hasync {
 
@@ -25,20 +26,6 @@ namespace {
 
 // A consumer only sends hellos, acks and pings: far below this unless the node stopped reading.
 constexpr size_t kMaxQueueBytes = 1 << 20;
-
-spdlog::level::level_enum LevelOf(core::Severity severity) {
-  switch (severity) {
-    case core::Severity::kDebug:
-      return spdlog::level::debug;
-    case core::Severity::kInfo:
-      return spdlog::level::info;
-    case core::Severity::kWarning:
-      return spdlog::level::warn;
-    case core::Severity::kError:
-      return spdlog::level::err;
-  }
-  return spdlog::level::info;
-}
 
 }  // namespace
 
@@ -152,7 +139,7 @@ void Consumer::Impl::Shutdown() {
 void Consumer::Impl::Drain() {
   consumer::SessionEffects effects = std::exchange(session_.effects(), {});
   for (const core::LogLine& line : effects.logs) {
-    spdlog::log(LevelOf(line.severity), "consumer {}: {}", who_, line.text);
+    spdlog::log(core::SpdlogLevel(line.severity), "consumer {}: {}", who_, line.text);
   }
   for (const consumer::AppliedOp& op : effects.applied) Deliver(op);
   // Once stopping, an ack could cover an op whose callback was skipped: nothing more is sent.
@@ -202,8 +189,8 @@ void Consumer::Impl::Publish() {
   ConsumerStatus out{
       .channel = s.channel,
       .connected = s.active_endpoint >= 0,
-      .node = s.active_endpoint >= 0 ? consumer::FormatEndpoint(endpoints_[s.active_endpoint])
-                                     : std::string(),
+      .node =
+          s.active_endpoint >= 0 ? FormatEndpoint(endpoints_[s.active_endpoint]) : std::string(),
       .last_op = s.last_op,
       .acked_op = s.acked_op,
       .records = s.records,

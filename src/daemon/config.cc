@@ -9,10 +9,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/endpoint.h"
 #include "daemon/socket_owner.h"
 #include "net/consumer_options.h"
 #include "net/driver_options.h"
-#include "net/endpoint.h"
 #include "net/link_security.h"
 #include "pool/lease.h"
 #include "pool/pool.h"
@@ -480,7 +480,7 @@ Result<ControlOptions> MakeControlOptions(const DaemonConfig& c) {
   ControlOptions o = c.control;
   if (o.socket.empty()) return InvalidArgument("[control] socket: must be a path");
   if (o.tcp_listen.empty()) return o;
-  Result<asio::ip::tcp::endpoint> listen = net::ParseEndpoint(o.tcp_listen);
+  Result<asio::ip::tcp::endpoint> listen = ParseEndpoint(o.tcp_listen);
   if (!listen.ok()) {
     return InvalidArgument("[control] tcp_listen: " + listen.status().message());
   }
@@ -508,7 +508,7 @@ Status Validate(const DaemonConfig& c) {
   Result<ControlOptions> control = MakeControlOptions(c);
   if (!control.ok()) return control.status();
   if (!c.metrics_listen.empty()) {
-    Result<asio::ip::tcp::endpoint> metrics = net::ParseEndpoint(c.metrics_listen);
+    Result<asio::ip::tcp::endpoint> metrics = ParseEndpoint(c.metrics_listen);
     if (!metrics.ok()) return InvalidArgument("metrics listen: " + metrics.status().message());
   }
   static constexpr std::array<std::string_view, 7> kLevels = {"trace", "debug",    "info", "warn",

@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "common/endpoint.h"
 #include "daemon/control_protocol.h"
 #include "daemon/encoding.h"
-#include "net/endpoint.h"
 
 namespace hasync::daemon {
 
@@ -86,7 +86,7 @@ json ConsumerCountersJson(const replay::PublisherCounters& c) {
 
 json ConsumerSummary(const net::ConsumerServer& server) {
   std::vector<replay::ChannelInfo> channels = server.publisher().Channels();
-  json j = {{"listen", net::FormatEndpoint(server.local_endpoint())},
+  json j = {{"listen", FormatEndpoint(server.local_endpoint())},
             {"connections", server.connections()},
             {"channels", channels.size()}};
   for (replay::ChannelPhase phase : kPhases) {
@@ -104,7 +104,7 @@ json ConsumersResponse(const json& id, const net::ConsumerServer* server, core::
   }
   const replay::Publisher& publisher = server->publisher();
   json r = OkResponse(id);
-  r["listen"] = net::FormatEndpoint(server->local_endpoint());
+  r["listen"] = FormatEndpoint(server->local_endpoint());
   r["ack_mode"] = publisher.config().ack_mode == wire::AckMode::kDirect ? "direct" : "forwarded";
   r["connections"] = server->connections();
   json channels = json::array();

@@ -13,9 +13,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/endpoint.h"
 #include "daemon/control_protocol.h"
 #include "daemon/socket_owner.h"
-#include "net/endpoint.h"
 #include "tls/context.h"
 
 namespace hasync::daemon {
@@ -141,7 +141,7 @@ Status ControlServer::StartUnix() {
 }
 
 Status ControlServer::StartTcp() {
-  Result<asio::ip::tcp::endpoint> listen = net::ParseEndpoint(options_.tcp_listen);
+  Result<asio::ip::tcp::endpoint> listen = ParseEndpoint(options_.tcp_listen);
   if (!listen.ok()) return InvalidArgument("control tcp_listen: " + listen.status().message());
   Result<std::shared_ptr<asio::ssl::context>> context = tls::MakeCertificateContext(
       {options_.tls_certificate, options_.tls_private_key, options_.tls_ca});
@@ -160,7 +160,7 @@ Status ControlServer::StartTcp() {
         fmt::format("cannot listen for control on {}: {}", options_.tcp_listen, ec.message()));
   }
   spdlog::info("control: TLS endpoint on {} (client certificates signed by {}; allowed: {})",
-               net::FormatEndpoint(tcp_acceptor_.local_endpoint()), options_.tls_ca,
+               FormatEndpoint(tcp_acceptor_.local_endpoint()), options_.tls_ca,
                options_.allowed_clients.empty()
                    ? std::string("any")
                    : fmt::format("{}", fmt::join(options_.allowed_clients, ", ")));
@@ -267,7 +267,7 @@ void ControlServer::RetryAccept(void (ControlServer::*accept)()) {
 void ControlServer::OnTcpAccepted(asio::ip::tcp::socket socket) {
   asio::error_code ec;
   asio::ip::tcp::endpoint remote = socket.remote_endpoint(ec);
-  std::string address = net::FormatEndpoint(remote);
+  std::string address = FormatEndpoint(remote);
   // Both refusals come before any TLS work: a flood costs an accept and a close each.
   if (!tcp_limiter_.Admit(std::chrono::steady_clock::now(), remote.address().to_string())) {
     ++counters_.refused_rate;

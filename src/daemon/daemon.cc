@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/endpoint.h"
 #include "daemon/control_commands.h"
 #include "daemon/control_server.h"
 #include "daemon/metrics.h"
@@ -20,7 +21,6 @@
 #include "net/consumer_options.h"
 #include "net/consumer_server.h"
 #include "net/driver_options.h"
-#include "net/endpoint.h"
 #include "net/node_driver.h"
 #include "net/pool_service.h"
 #include "net/reconcile_report.h"
@@ -99,7 +99,7 @@ Status RunDaemon(const DaemonConfig& config) {
   };
   std::optional<MetricsServer> metrics;
   if (!config.metrics_listen.empty()) {
-    metrics.emplace(io, *net::ParseEndpoint(config.metrics_listen), metrics_text);
+    metrics.emplace(io, *ParseEndpoint(config.metrics_listen), metrics_text);
   }
 
   // The control socket first: if another daemon owns it, this one must not join the pair.

@@ -8,7 +8,7 @@
 #include <asio/write.hpp>
 #include <chrono>
 
-#include "net/endpoint.h"
+#include "common/endpoint.h"
 
 namespace hasync::daemon {
 
@@ -46,10 +46,9 @@ Status MetricsServer::Start() {
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     return IoError(
-        fmt::format("cannot serve metrics on {}: {}", net::FormatEndpoint(listen_), ec.message()));
+        fmt::format("cannot serve metrics on {}: {}", FormatEndpoint(listen_), ec.message()));
   }
-  spdlog::info("metrics: serving http://{}/metrics",
-               net::FormatEndpoint(acceptor_.local_endpoint()));
+  spdlog::info("metrics: serving http://{}/metrics", FormatEndpoint(acceptor_.local_endpoint()));
   Accept();
   return Status::Ok();
 }

@@ -4,7 +4,7 @@
 
 #include <array>
 
-#include "net/endpoint.h"
+#include "common/endpoint.h"
 #include "wire/consumer_messages.h"
 
 namespace hasync::net {

@@ -6,7 +6,7 @@
 #include <asio/write.hpp>
 #include <utility>
 
-#include "net/endpoint.h"
+#include "common/endpoint.h"
 
 namespace hasync::net {
 

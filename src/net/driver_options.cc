@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
+#include "common/endpoint.h"
 #include "net/consumer_options.h"
-#include "net/endpoint.h"
 #include "net/link_security.h"
 
 namespace hasync::net {

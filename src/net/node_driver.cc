@@ -8,25 +8,12 @@
 #include <string_view>
 #include <utility>
 
+#include "core/spdlog_level.h"
 #include "wire/codec.h"
 
 namespace hasync::net {
 
 namespace {
-
-spdlog::level::level_enum LevelOf(core::Severity severity) {
-  switch (severity) {
-    case core::Severity::kDebug:
-      return spdlog::level::debug;
-    case core::Severity::kInfo:
-      return spdlog::level::info;
-    case core::Severity::kWarning:
-      return spdlog::level::warn;
-    case core::Severity::kError:
-      return spdlog::level::err;
-  }
-  return spdlog::level::info;
-}
 
 // A peer refused at hello would be refused again: back off. One that timed out, said goodbye
 // or let a switchover time out may be back at once. A protocol error, a refused
@@ -56,7 +43,9 @@ uint64_t WallClockMs() {
 
 }  // namespace
 
-void Log(const core::LogLine& line) { spdlog::log(LevelOf(line.severity), "{}", line.text); }
+void Log(const core::LogLine& line) {
+  spdlog::log(core::SpdlogLevel(line.severity), "{}", line.text);
+}
 
 NodeDriver::NodeDriver(asio::io_context& io, Options options)
     : io_(io),

@@ -6,7 +6,7 @@
 #include <asio/post.hpp>
 #include <fstream>
 
-#include "net/endpoint.h"
+#include "common/endpoint.h"
 #include "tls/context.h"
 
 namespace hasync::net {

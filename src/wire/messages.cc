@@ -6,16 +6,13 @@
 
 #include <string_view>
 
-#include "wire/codec.h"
+#include "wire/message_codec.h"
 
 namespace hasync::wire {
 namespace {
 
 constexpr uint8_t kMaxRole = 2;       // hasync::Role::kStandby
 constexpr uint8_t kMaxSyncState = 3;  // hasync::SyncState::kReconciling
-
-void PutU8(FrameWriter& w, uint8_t v) { PutLE<uint8_t>(w.out(), v); }
-void PutU64(FrameWriter& w, uint64_t v) { PutLE<uint64_t>(w.out(), v); }
 
 // Bulk begin and record EOF bracket a bulk or reconcile stream; the incremental stream has
 // neither beginning nor end.
@@ -36,19 +33,6 @@ SyncKind ReadReconcileKind(PayloadReader& r) {
     r.Invalid(fmt::format("kind is {}, must be 2 (reconcile)", kind));
   }
   return SyncKind::kReconcile;
-}
-
-void CheckMax(PayloadReader& r, const char* field, uint8_t value, uint8_t max) {
-  if (r.ok() && value > max) {
-    r.Invalid(fmt::format("{} is {}, must be at most {}", field, value, max));
-  }
-}
-
-template <typename Message>
-Result<Message> Done(PayloadReader& r, Message m) {
-  Status s = r.Finish();
-  if (!s.ok()) return s;
-  return m;
 }
 
 }  // namespace
@@ -86,9 +70,7 @@ Result<Hello> DecodeHello(Payload p) {
   m.cluster = r.String16("cluster", 1, kMaxClusterBytes);
   if (r.ok() && m.node_id == 0) r.Invalid("node_id is 0, must be 1..65535");
   CheckMax(r, "role", m.role, kMaxRole);
-  if (r.ok() && (m.flags & ~kHelloFlagPreempt) != 0) {
-    r.Invalid(fmt::format("flags 0x{:02x} set reserved bits", m.flags));
-  }
+  CheckFlags(r, m.flags, kHelloFlagPreempt);
   return Done(r, std::move(m));
 }
 

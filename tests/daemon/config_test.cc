@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "common/endpoint.h"
 #include "core/config.h"
 #include "daemon/daemon_test_certs.h"
 #include "daemon/tls_mode.h"
 #include "net/consumer_options.h"
 #include "net/driver_options.h"
-#include "net/endpoint.h"
 #include "replay/config.h"
 
 namespace hasync::daemon {
@@ -299,7 +299,7 @@ TEST(ConfigTest, ConsumerKeysReachThePublisher) {
   ASSERT_TRUE(Validate(c).ok()) << Validate(c).ToString();
   Result<net::ConsumerServer::Options> o = net::MakeConsumerOptions(c.node);
   ASSERT_TRUE(o.ok()) << o.status().ToString();
-  EXPECT_EQ(net::FormatEndpoint(o->listen), "10.0.0.1:7500");
+  EXPECT_EQ(FormatEndpoint(o->listen), "10.0.0.1:7500");
   EXPECT_EQ(o->max_connections_per_second, 14u);
   const replay::PublisherConfig& p = o->publisher;
   EXPECT_EQ(p.ack_mode, wire::AckMode::kDirect);

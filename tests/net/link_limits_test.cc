@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/endpoint.h"
 #include "core/node.h"
-#include "net/endpoint.h"
 #include "net/link_test_util.h"
 
 namespace hasync::net {

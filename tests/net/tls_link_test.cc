@@ -11,9 +11,9 @@
 #include <optional>
 #include <string>
 
+#include "common/endpoint.h"
 #include "hasync/node.h"
 #include "net/driver_options.h"
-#include "net/endpoint.h"
 #include "net/link_test_util.h"
 
 namespace hasync::net {

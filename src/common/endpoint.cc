@@ -1,10 +1,10 @@
-#include "net/endpoint.h"
+#include "common/endpoint.h"
 
 #include <charconv>
 
 #include "fmt/format.h"
 
-namespace hasync::net {
+namespace hasync {
 
 Result<asio::ip::tcp::endpoint> ParseEndpoint(std::string_view text) {
   size_t colon = text.rfind(':');
@@ -39,4 +39,4 @@ std::string FormatEndpoint(const asio::ip::tcp::endpoint& endpoint) {
   return fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
 }
 
-}  // namespace hasync::net
+}  // namespace hasync

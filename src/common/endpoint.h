@@ -1,4 +1,5 @@
 // Endpoint: "host:port" as operators write it in configs and flags, parsed into an address.
+// Shared by the nodes (net/, daemon/) and the consumer library, which does not link net/.
 //
 // Only numeric addresses are accepted ("10.0.0.1:7400", "[fd00::1]:7400", "0.0.0.0:0"): a pair
 // of HA nodes must not depend on DNS to find each other during the failure it exists for.
@@ -11,11 +12,11 @@
 #include "asio/ip/tcp.hpp"
 #include "hasync/status.h"
 
-namespace hasync::net {
+namespace hasync {
 
 Result<asio::ip::tcp::endpoint> ParseEndpoint(std::string_view text);
 
 // "10.0.0.1:7400" / "[fd00::1]:7400", the inverse of ParseEndpoint.
 std::string FormatEndpoint(const asio::ip::tcp::endpoint& endpoint);
 
-}  // namespace hasync::net
+}  // namespace hasync
