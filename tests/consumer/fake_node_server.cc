@@ -109,22 +109,7 @@ void FakeNodeServer::SetStatus(wire::WelcomeStatus status) {
 void FakeNodeServer::SendUpdate(const UpdateHeader& h, const std::vector<Rec>& records) {
   RunOnLoop([&] {
     ASSERT_TRUE(subscribed_) << "no subscription on " << endpoint_;
-    wire::ConsumerUpdate update{.channel = h.channel,
-                                .op = h.op,
-                                .term = h.term,
-                                .mask = h.mask,
-                                .replay = h.replay,
-                                .more = h.more,
-                                .reset = h.reset,
-                                .records = {}};
-    for (const Rec& r : records) {
-      update.records.push_back(
-          {.section = r.section,
-           .kind = r.deleted ? wire::UpdateKind::kDelete : wire::UpdateKind::kPut,
-           .key = r.key,
-           .value = r.value});
-    }
-    Send(subscribed_, update);
+    Send(subscribed_, MakeUpdate(h, records));
   });
 }
 

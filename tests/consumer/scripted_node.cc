@@ -75,8 +75,7 @@ void ScriptedNodes::SendWelcome(size_t endpoint, wire::WelcomeStatus status, uin
                                           .text = status == wire::WelcomeStatus::kOk ? "" : "no"});
 }
 
-void ScriptedNodes::SendUpdate(size_t endpoint, const UpdateHeader& h,
-                               const std::vector<Rec>& records) {
+wire::ConsumerUpdate MakeUpdate(const UpdateHeader& h, const std::vector<Rec>& records) {
   wire::ConsumerUpdate update{.channel = h.channel,
                               .op = h.op,
                               .term = h.term,
@@ -92,7 +91,12 @@ void ScriptedNodes::SendUpdate(size_t endpoint, const UpdateHeader& h,
          .key = r.key,
          .value = r.value});
   }
-  Deliver(endpoint, update);
+  return update;
+}
+
+void ScriptedNodes::SendUpdate(size_t endpoint, const UpdateHeader& h,
+                               const std::vector<Rec>& records) {
+  Deliver(endpoint, MakeUpdate(h, records));
 }
 
 void ScriptedNodes::SendPing(size_t endpoint) { Deliver(endpoint, wire::ConsumerPing{}); }

@@ -43,6 +43,8 @@ struct UpdateHeader {
   bool more = false;
   uint64_t reset = 0;
 };
+// The update with header `h` and `records`, viewing their bytes (keep them alive).
+wire::ConsumerUpdate MakeUpdate(const UpdateHeader& h, const std::vector<Rec>& records);
 
 class ScriptedNodes {
  public:

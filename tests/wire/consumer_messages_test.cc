@@ -21,7 +21,9 @@ namespace {
 
 using testing::Bytes;
 using testing::EncodeOne;
+using testing::ErrorOf;
 using testing::PayloadOf;
+using testing::RoundTrip;
 
 constexpr uint64_t kMax = 0xffffffffffffffff;
 constexpr uint64_t kChannel = (uint64_t{1} << 48) | 7;  // node 1's 7th channel
@@ -32,25 +34,6 @@ auto With(Decode decode, ConsumerLimits limits = {}) {
   return [decode, limits](Payload p) { return decode(p, limits); };
 }
 
-// Encodes `m`, reads it back through a FrameReader (so the frame is checked too), decodes it and
-// checks that encoding the result gives the very same bytes: no field is lost or reinterpreted.
-// (The reader's buffer dies with it: an update's records must be read through RoundTripUpdate.)
-template <typename Message, typename Decode>
-Message RoundTrip(const Message& m, MsgType type, Decode decode) {
-  Bytes frame = EncodeOne(m, 1);
-  FrameReader reader;
-  reader.Feed(frame);
-  Result<FrameView> f = reader.Next();
-  EXPECT_TRUE(f.ok()) << f.status().ToString();
-  if (!f.ok()) return Message{};
-  EXPECT_EQ(f->type, type);
-  auto decoded = decode(f->payload);
-  EXPECT_TRUE(decoded.ok()) << decoded.status().ToString();
-  if (!decoded.ok()) return Message{};
-  EXPECT_EQ(EncodeOne(decoded.value(), 1), frame);
-  return decoded.value();
-}
-
 // An update's records are views into the payload they were decoded from: this checks the round
 // trip, then decodes `*payload`, which the caller keeps while it reads the records.
 ConsumerUpdate RoundTripUpdate(const ConsumerUpdate& m, Bytes* payload) {
@@ -59,15 +42,6 @@ ConsumerUpdate RoundTripUpdate(const ConsumerUpdate& m, Bytes* payload) {
   Result<ConsumerUpdate> d = DecodeConsumerUpdate(*payload, {});
   EXPECT_TRUE(d.ok()) << d.status().ToString();
   return d.ok() ? d.value() : ConsumerUpdate{};
-}
-
-// The error a decoder gives for `payload` ("" when it accepts it).
-template <typename Decode>
-std::string ErrorOf(Decode decode, const Bytes& payload) {
-  auto r = decode(Payload(payload));
-  if (r.ok()) return "";
-  EXPECT_EQ(r.status().code(), Code::kProtocol);
-  return r.status().message();
 }
 
 template <typename Message, typename Decode>

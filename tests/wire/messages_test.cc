@@ -13,34 +13,9 @@ namespace {
 
 using testing::Bytes;
 using testing::EncodeOne;
+using testing::ErrorOf;
 using testing::PayloadOf;
-
-// Encodes `m`, reads it back through a FrameReader (so the frame is checked too), and decodes.
-template <typename Message, typename Decode>
-Message RoundTrip(const Message& m, MsgType type, Decode decode) {
-  Bytes frame = EncodeOne(m, 1);
-  FrameReader reader;
-  reader.Feed(frame);
-  Result<FrameView> f = reader.Next();
-  EXPECT_TRUE(f.ok()) << f.status().ToString();
-  if (!f.ok()) return Message{};
-  EXPECT_EQ(f->type, type);
-  auto decoded = decode(f->payload);
-  EXPECT_TRUE(decoded.ok()) << decoded.status().ToString();
-  if (!decoded.ok()) return Message{};
-  // Re-encoding must give the very same bytes: no field is lost or reinterpreted.
-  EXPECT_EQ(EncodeOne(decoded.value(), 1), frame);
-  return decoded.value();
-}
-
-// The error a decoder gives for `payload` ("" when it accepts it).
-template <typename Decode>
-std::string ErrorOf(Decode decode, const Bytes& payload) {
-  auto r = decode(Payload(payload));
-  if (r.ok()) return "";
-  EXPECT_EQ(r.status().code(), Code::kProtocol);
-  return r.status().message();
-}
+using testing::RoundTrip;
 
 // A stamp as the HLC makes them: milliseconds since the Unix epoch << 16 | a counter.
 constexpr uint64_t Stamp(uint64_t ms, uint16_t counter) { return ms << 16 | counter; }

@@ -1,7 +1,8 @@
 // Helpers for the wire tests: a valid frame of every type, raw frames with chosen header fields,
-// and the payload of a single frame.
+// the payload of a single frame, and the round trip of a message.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <xxhash.h>
 
 #include <cstdint>
@@ -52,6 +53,35 @@ Bytes EncodeOne(const Message& m, uint64_t seq = 1) {
   FrameWriter w(&out);
   Encode(w, seq, m);
   return out;
+}
+
+// The error a message decoder gives for `payload` ("" when it accepts it).
+template <typename Decode>
+std::string ErrorOf(Decode decode, const Bytes& payload) {
+  auto r = decode(Payload(payload));
+  if (r.ok()) return "";
+  EXPECT_EQ(r.status().code(), Code::kProtocol);
+  return r.status().message();
+}
+
+// Encodes `m`, reads it back through a FrameReader (so the frame is checked too), decodes it and
+// checks that encoding the result gives the very same bytes: no field is lost or reinterpreted.
+// (The reader's buffer dies with it: a message that views its payload, such as an update's
+// records, must not be read from the result.)
+template <typename Message, typename Decode>
+Message RoundTrip(const Message& m, MsgType type, Decode decode) {
+  Bytes frame = EncodeOne(m, 1);
+  FrameReader reader;
+  reader.Feed(frame);
+  Result<FrameView> f = reader.Next();
+  EXPECT_TRUE(f.ok()) << f.status().ToString();
+  if (!f.ok()) return Message{};
+  EXPECT_EQ(f->type, type);
+  auto decoded = decode(f->payload);
+  EXPECT_TRUE(decoded.ok()) << decoded.status().ToString();
+  if (!decoded.ok()) return Message{};
+  EXPECT_EQ(EncodeOne(decoded.value(), 1), frame);
+  return decoded.value();
 }
 
 inline Bytes SampleBatch(uint64_t seq, int entries) {
