@@ -4,17 +4,27 @@
 
 #include <asio/post.hpp>
 #include <asio/write.hpp>
+#include <random>
 #include <utility>
 
 #include "common/endpoint.h"
 
 namespace hasync::net {
+namespace {
+
+// The publisher's channel ids must differ from those of the node's earlier lives.
+uint64_t RandomSeed() {
+  std::random_device source;
+  return (uint64_t{source()} << 32) | source();
+}
+
+}  // namespace
 
 ConsumerServer::ConsumerServer(asio::io_context& io, NodeDriver& driver, Options options)
     : io_(io),
       driver_(driver),
       options_(std::move(options)),
-      publisher_(options_.publisher, driver.node().config().node_id),
+      publisher_(options_.publisher, driver.node().config().node_id, RandomSeed()),
       limiter_(options_.max_connections_per_second),
       acceptor_(io),
       accept_timer_(io),

@@ -9,7 +9,19 @@
 namespace hasync::replay {
 namespace {
 
-constexpr uint64_t kCounterBits = (uint64_t{1} << 48) - 1;
+constexpr uint64_t kLow48 = (uint64_t{1} << 48) - 1;
+
+// A bijection of the 48-bit numbers (xorshifts and odd multipliers, each invertible mod 2^48)
+// that scatters consecutive inputs: the ids of one life stay distinct, and look random.
+uint64_t Scatter48(uint64_t x) {
+  x &= kLow48;
+  x ^= x >> 23;
+  x = (x * 0x9E3779B97F4BULL) & kLow48;
+  x ^= x >> 25;
+  x = (x * 0xC2B2AE3D27D5ULL) & kLow48;
+  x ^= x >> 24;
+  return x;
+}
 
 }  // namespace
 
@@ -42,7 +54,6 @@ Channel* PublisherImpl::Find(uint64_t id) {
 Channel& PublisherImpl::Insert(uint64_t id, TableWatch* watch, std::string prefix) {
   Channel& ch = channels.try_emplace(id, id, watch, std::move(prefix), config).first->second;
   ++watch->channels;
-  if ((id >> 48) == self) next_counter = std::max(next_counter, (id & kCounterBits) + 1);
   prefixes_stale = true;
   return ch;
 }
@@ -58,13 +69,13 @@ void PublisherImpl::Erase(uint64_t id) {
 }
 
 uint64_t PublisherImpl::NewChannelId() {
-  // The counter starts at least at the term's milliseconds, so a node that restarted (and
-  // forgot the ids it gave) does not hand a dropped channel's id to a new consumer.
-  next_counter = std::max(next_counter, (term >> 16) & kCounterBits);
+  // Random below the node id, from the life's id_seed: a node that restarted has forgotten the
+  // ids it gave, and neither a counter nor its clock (which may be behind the terms of its
+  // earlier life) would keep it from giving one of them again.
   uint64_t id = 0;
   do {
-    id = (uint64_t{self} << 48) | (next_counter++ & kCounterBits);
-  } while (channels.contains(id) || (id & kCounterBits) == 0);
+    id = (uint64_t{self} << 48) | Scatter48(id_seed + next_counter++);
+  } while (channels.contains(id) || (id & kLow48) == 0);
   return id;
 }
 

@@ -58,16 +58,18 @@ std::string_view PhaseName(ChannelPhase phase) {
 }
 
 PublisherImpl::PublisherImpl(const PublisherConfig& settings, NodeId node_id,
-                             PublisherEffects& effects, PublisherCounters& counts)
+                             uint64_t channel_id_seed, PublisherEffects& effects,
+                             PublisherCounters& counts)
     : config(settings),
       self(node_id),
+      id_seed(channel_id_seed),
       fx(effects),
       counters(counts),
       max_input_frame(MaxHelloFrame(settings.limits)) {}
 
-Publisher::Publisher(PublisherConfig config, NodeId self)
+Publisher::Publisher(PublisherConfig config, NodeId self, uint64_t channel_id_seed)
     : config_(Clamped(std::move(config))),
-      impl_(std::make_unique<PublisherImpl>(config_, self, effects_, counters_)) {}
+      impl_(std::make_unique<PublisherImpl>(config_, self, channel_id_seed, effects_, counters_)) {}
 
 Publisher::~Publisher() = default;
 

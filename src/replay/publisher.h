@@ -116,7 +116,12 @@ class PublisherImpl;  // replay/publisher_impl.h
 
 class Publisher : public core::StreamExtension {
  public:
-  Publisher(PublisherConfig config, NodeId self);
+  // `channel_id_seed`: a random number drawn anew for each life of the node (the daemon reads
+  // the system's random source; the simulator draws it). The ids of the channels this life
+  // makes come from it: the node id in the top 16 bits, 48 scattered bits below, so a node that
+  // restarted and forgot its ids does not give a consumer one an earlier life gave (two lives
+  // share an id among n channels with a chance near n^2 / 2^49).
+  Publisher(PublisherConfig config, NodeId self, uint64_t channel_id_seed);
   ~Publisher() override;
   Publisher(const Publisher&) = delete;
   Publisher& operator=(const Publisher&) = delete;

@@ -75,8 +75,8 @@ struct Conn {
 
 class PublisherImpl {
  public:
-  PublisherImpl(const PublisherConfig& settings, NodeId node_id, PublisherEffects& effects,
-                PublisherCounters& counts);
+  PublisherImpl(const PublisherConfig& settings, NodeId node_id, uint64_t channel_id_seed,
+                PublisherEffects& effects, PublisherCounters& counts);
 
   // channels.cc.
   Result<TableWatch*> Watch(std::string_view table);
@@ -157,6 +157,7 @@ class PublisherImpl {
 
   const PublisherConfig& config;
   NodeId self;
+  uint64_t id_seed;  // random, of this life: channel ids (NewChannelId)
   PublisherEffects& fx;
   PublisherCounters& counters;
   uint32_t max_input_frame;  // the largest frame a consumer may send (a hello)
@@ -174,7 +175,7 @@ class PublisherImpl {
   std::vector<uint64_t> acks;   // channels with `ack_moved` set
   std::vector<wire::ChannelDrop> drops;
   bool prefixes_stale = true;  // standby: TableWatch prefixes need a refresh
-  uint64_t next_counter = 1;   // of the channel ids this node makes
+  uint64_t next_counter = 0;   // of the channel ids this life made
   core::TimePoint timer_at = core::kNever;
   // Scratch of PublishTurn, kept for their capacity.
   std::vector<TableWatch*> turn_tables;

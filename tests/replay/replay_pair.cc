@@ -137,7 +137,9 @@ void FakeConsumer::Apply() {
 ReplayPair::ReplayPair(PublisherConfig config, core::CoreConfig a, core::CoreConfig b)
     : config_(std::move(config)), pair_(std::move(a), std::move(b)) {
   pair_.OnNodeCreated([this](int i, core::Node& n) {
-    publishers_[i] = std::make_unique<Publisher>(config_, n.config().node_id);
+    // A seed for every node life, far from the others, as the daemon draws one.
+    uint64_t seed = ++lives_ * 0x9E3779B97F4A7C15ULL;
+    publishers_[i] = std::make_unique<Publisher>(config_, n.config().node_id, seed);
     for (const auto& [table, fn] : section_functions_)
       publishers_[i]->SetSectionFunction(table, fn);
     publishers_[i]->Attach(n);

@@ -150,6 +150,7 @@ class ReplayPair {
   std::map<std::string, SectionFunction> section_functions_;
   Pair pair_;
   std::array<std::unique_ptr<Publisher>, 2> publishers_;
+  uint64_t lives_ = 0;  // node lives so far, for their channel id seeds
   std::map<ConnId, Link> conns_;
   ConnId next_conn_ = 1;
 };

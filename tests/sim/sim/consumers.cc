@@ -2,6 +2,7 @@
 // the connections between them report.
 #include "sim/consumers.h"
 
+#include <random>
 #include <utility>
 
 #include "fmt/format.h"
@@ -31,10 +32,21 @@ uint8_t Consumers::SectionOf(const std::string& table, std::string_view key) con
 
 // ---- the publishers ---------------------------------------------------------------------------
 
+// What the daemon draws from the system's random source, made here from the seed and the node
+// life (not drawn from an Rng, so that the draws of every other choice stay as they were).
+uint64_t Consumers::ChannelIdSeed(int slot) const {
+  uint64_t seed = w_->seed();
+  uint64_t life = w_->incarnation(slot);
+  std::seed_seq mix{seed >> 32, seed & 0xffffffff, uint64_t(slot), life >> 32, life & 0xffffffff};
+  std::mt19937_64 gen(mix);
+  return gen();
+}
+
 void Consumers::NodeStarting(int slot, core::Node& node) {
   if (!on()) return;
   const ConsumerSetup& setup = w_->setup().consumers;
-  auto pub = std::make_unique<replay::Publisher>(setup.publisher, static_cast<NodeId>(slot + 1));
+  auto pub = std::make_unique<replay::Publisher>(setup.publisher, static_cast<NodeId>(slot + 1),
+                                                 ChannelIdSeed(slot));
   if (setup.custom_sections) pub->SetSectionFunction("t1", SimSection);
   pub->Attach(node);
   taps_[slot] = std::make_unique<PublisherTap>(pub.get());

@@ -101,6 +101,8 @@ class Consumers final : private ConsumerLinkEvents {
   void FramesToNode(ConnId conn, std::vector<Frame>& frames) override;
   void BadStream(ConnId conn, bool to_node, std::string_view error) override;
 
+  uint64_t ChannelIdSeed(int slot) const;
+
   World* w_;
   ConsumerLinks links_;
   ConsumerChecks checks_;

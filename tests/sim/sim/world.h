@@ -97,6 +97,7 @@ class World final : private LinkEvents {
   Rng& pool_rng() { return pool_rng_; }
   Rng& consumer_rng() { return consumer_rng_; }
   EventQueue& queue() { return queue_; }
+  uint64_t seed() const { return options_.seed; }
   BreakMode brk() const { return options_.brk; }
   Trace& trace() { return trace_; }
   const Setup& setup() const { return setup_; }
