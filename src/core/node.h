@@ -215,6 +215,9 @@ class Node {
                       uint64_t remaining = 0);
   void FinishReconcileSend(TimePoint now);
   // The active's side:
+  // Whether a reconciliation of an interrupted bulk sync at `gvn` may come: this node took over
+  // in the middle of the peer's bulk sync at that GVN (its EOF sweeps every record below it).
+  bool InterruptedBulkExpected(uint64_t gvn) const;
   void ApplyReconcileBatch(TimePoint now, store::Table* table, const wire::RecordBatch& batch);
   // `merge`: the table's merge function, or nullptr for LastWriterWins.
   void MergeEntry(TimePoint now, store::Table* table, const MergeFunction* merge,
@@ -311,6 +314,10 @@ class Node {
     bool receiving = false;  // active: request accepted, records arriving
     uint64_t total = 0;      // records the sender announced (standby: the estimate it sends)
     MergeCounts merged;      // active
+    // Active: the GVN of the peer's bulk sync this node was receiving when it took the active
+    // role over by switchover. Only then may an interrupted-bulk reconciliation come, and only
+    // at that GVN: its EOF erases every record below the GVN.
+    std::optional<uint64_t> interrupted_bulk_gvn;
   } recon_;
   bool split_brain_ = false;  // two actives met on this connection and it is not resolved yet
 

@@ -89,10 +89,24 @@ void Node::FinishReconcileSend(TimePoint now) {
   split_brain_ = false;
 }
 
+bool Node::InterruptedBulkExpected(uint64_t gvn) const {
+  return recon_.awaiting && recon_.interrupted_bulk_gvn == gvn;
+}
+
 void Node::OnSyncRequest(TimePoint now, const wire::SyncRequest& m) {
-  (void)now;
   bool accept = role_ == Role::kActive && peer_.role == Role::kStandby &&
                 switchover_pending_ == 0 && !bulk_.started && !recon_.receiving;
+  // An interrupted bulk sync's reconciliation ends by erasing this node's records below its GVN.
+  // Any other is no bulk this node was receiving: taking it would erase records on its word.
+  if (accept && m.reason == wire::ReconcileReason::kInterruptedBulk &&
+      !InterruptedBulkExpected(m.gvn)) {
+    Fail(now,
+         ProtocolError(fmt::format("reconciliation of an interrupted bulk sync at gvn {}, which "
+                                   "this node was not receiving when it took over",
+                                   m.gvn)),
+         InputFault::kOrder);
+    return;
+  }
   Send(wire::SyncResponse{wire::SyncKind::kReconcile, accept, gvn_});
   if (!accept) {
     Log(Severity::kWarning,

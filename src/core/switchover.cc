@@ -76,6 +76,9 @@ void Node::OnSwitchoverRequest(TimePoint now, const wire::SwitchoverRequest& m) 
   recon_ = Reconcile();
   if (m.reconcile) {
     recon_.awaiting = true;
+    // The bulk sync the request interrupts: the old active reconciles the rest of it, and the
+    // sweep after that reconciliation is right only at this bulk's GVN.
+    if (in_.bulk_receiving) recon_.interrupted_bulk_gvn = in_.bulk_gvn;
     peer_.in_sync = false;
   } else {
     // The old active holds everything this node holds: no bulk sync is needed to follow it.

@@ -120,6 +120,30 @@ TEST_F(InputFaultTest, LocalWritesRefusedAreCountedByReason) {
   EXPECT_EQ(node_.status().digest, digest_);
 }
 
+// A split-brain peer that yields but asks to reconcile as if this node had taken over in the
+// middle of its bulk sync: the EOF of such a reconciliation erases every record below its GVN,
+// which would wipe this node's records on the peer's word without a single record received
+// (fuzz_node's "peer input changed an active's records").
+TEST_F(InputFaultTest, InterruptedBulkReconcileThatNoBulkPrecededIsOutOfOrder) {
+  wire::Hello hello = ValidHello();
+  hello.role = static_cast<uint8_t>(Role::kActive);  // loses the split-brain on its node id
+  Bytes stream = EncodeOne(hello, 1);
+  auto add = [&](const Bytes& frame) { stream.insert(stream.end(), frame.begin(), frame.end()); };
+  auto standby = static_cast<uint8_t>(Role::kStandby);
+  auto reconciling = static_cast<uint8_t>(SyncState::kReconciling);
+  add(EncodeOne(wire::Heartbeat{standby, reconciling, 4}, 2));
+  add(EncodeOne(
+      wire::SyncRequest{wire::SyncKind::kReconcile, 11, wire::ReconcileReason::kInterruptedBulk},
+      3));
+  add(EncodeOne(wire::BulkBegin{wire::SyncKind::kReconcile, 11, 0}, 4));
+  add(EncodeOne(wire::RecordEof{wire::SyncKind::kReconcile, 11, 0, 0}, 5));
+  EXPECT_EQ(Feed(stream).order_errors, 1u);
+  EXPECT_EQ(node_.counters().split_brains, 1u);
+  EXPECT_EQ(node_.counters().records_received, 0u);
+  EXPECT_EQ(node_.counters().merge_swept, 0u);
+  EXPECT_EQ(node_.status().records, 1u);
+}
+
 // Heartbeats keep the silence deadline away; without an ack deadline the active would hold
 // every frame it sent to this peer forever (found by fuzz_node).
 TEST(AckDeadline, PeerThatTalksButNeverAcknowledgesIsCut) {
