@@ -149,6 +149,8 @@ class Node {
   // Planned switchover, asked of the active. ok: a SwitchoverCompleted event follows. Allowed
   // during a bulk sync or a reconciliation: the node then reconciles once standby.
   Status RequestSwitchover(TimePoint now);
+  // An active that asked for a switchover and waits for the answer: it takes no write.
+  bool SwitchingOver() const { return switchover_pending_ != 0; }
   // Graceful stop: tells the peer to take over at once. Afterwards the node ignores every input
   // and refuses writes, so a stopping standby can never turn active.
   void Shutdown(TimePoint now);

@@ -39,6 +39,13 @@ bool PublisherImpl::OnHello(ConnId id, Conn& c, wire::Payload payload) {
     return Refuse(id, c, wire::WelcomeStatus::kNotActive, hello->channel,
                   fmt::format("node {} is not active", self));
   }
+  if (node->SwitchingOver()) {
+    // Like a write: what it would change (a new channel, a replay's op) would reach the peer
+    // after the request, when the peer may already be active and no longer take it. The
+    // consumer tries again and finds the new active.
+    return Refuse(id, c, wire::WelcomeStatus::kNotActive, hello->channel,
+                  fmt::format("node {} is handing the active role over", self));
+  }
   return Subscribe(id, c, hello.value());
 }
 

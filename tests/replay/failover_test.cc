@@ -300,5 +300,28 @@ TEST(Failover, NewActiveClosesNothingButItsConsumersMoveOnFromTheOldOne) {
   EXPECT_EQ(p.publisher(0).History(c.channel)->last_op(), c.last_op);  // the new standby follows
 }
 
+// A subscription taken by an active waiting for its switchover's answer would reach the new
+// active after the takeover, too late: it is refused like a write, and taken by the new active.
+TEST(Failover, AnActiveHandingOverTakesNoSubscription) {
+  ReplayPair p;
+  FakeConsumer c("t");
+  StartSubscribed(p, c, 3);
+  p.pair().Stall(1, true);  // the standby has not answered yet
+  ASSERT_TRUE(p.node(0).RequestSwitchover(p.now()).ok());
+  FakeConsumer late("t");
+  p.Connect(0, late);
+  ASSERT_EQ(p.node(0).role(), Role::kActive);
+  ASSERT_EQ(late.welcomes.size(), 1u);
+  EXPECT_EQ(late.welcomes[0].status, wire::WelcomeStatus::kNotActive);
+  EXPECT_EQ(late.channel, 0u);
+  p.pair().Stall(1, false);
+  p.Run(200ms);
+  ASSERT_EQ(p.node(1).role(), Role::kActive);
+  p.Connect(1, late);
+  ASSERT_EQ(late.welcomes.size(), 2u);
+  EXPECT_EQ(late.welcomes[1].status, wire::WelcomeStatus::kOk);
+  EXPECT_EQ(late.Values(), Records(p.node(1), "t"));
+}
+
 }  // namespace
 }  // namespace hasync::replay::testing
