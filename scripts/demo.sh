@@ -358,15 +358,16 @@ show 1
 show 2
 
 section "5. Six consumers mirror the sessions from the active (node 2)"
-# Each takes the sessions under a prefix: two crit- (the application's writes below), two
-# sess-1 (11,111 sessions), one live- and one sess-42 (written before, quiet now). They list
-# both consumer ports and follow the active node.
+# Five take the sessions under a prefix: two crit- (the application's writes below), one sess-1
+# (11,111 sessions), one live- and one sess-42 (written before, quiet now); one takes the whole
+# table (its replays are written a slice per turn, so they stall no node). They list both
+# consumer ports and follow the active node.
 cat >"$work/swarm.json" <<EOF
 {"endpoints": ["127.0.0.1:$cp1", "127.0.0.1:$cp2"], "table": "sessions", "dead_after_ms": 2000,
  "consumers": [{"name": "lc-crit-1", "prefix": "crit-"},
                {"name": "lc-crit-2", "prefix": "crit-"},
                {"name": "lc-sess-1a", "prefix": "sess-1"},
-               {"name": "lc-sess-1b", "prefix": "sess-1"},
+               {"name": "lc-all", "prefix": ""},
                {"name": "lc-live", "prefix": "live-"},
                {"name": "lc-sess-42", "prefix": "sess-42"}]}
 EOF

@@ -81,6 +81,9 @@ struct ConsumerPortOptions {
   // once it has drained, instead of every update).
   uint64_t window_bytes = 4u << 20;
   uint32_t max_concurrent_replays = 8;
+  // Records a replay that resends sections reads from the table in one turn of the event loop;
+  // it goes on in the next, so that no turn stalls however large the table.
+  uint32_t replay_slice_records = 16384;
 };
 
 struct ReplicaOptions {

@@ -238,6 +238,8 @@ constexpr std::array kKeys = {
         [](N n, C c) { return Int(n, 64 << 10, 1 << 30, &c->node.consumers.window_bytes); }},
     Key{"consumers", "max_concurrent_replays",
         [](N n, C c) { return Int(n, 1, 4096, &c->node.consumers.max_concurrent_replays); }},
+    Key{"consumers", "replay_slice_records",
+        [](N n, C c) { return Int(n, 1, 1 << 24, &c->node.consumers.replay_slice_records); }},
     Key{"metrics", "listen", [](N n, C c) { return Str(n, &c->metrics_listen); }},
     Key{"log", "level", [](N n, C c) { return Str(n, &c->log_level); }},
 };

@@ -28,7 +28,7 @@ struct Range {
 Status CheckRanges(const ConsumerPortOptions& c) {
   auto ms = [](std::chrono::milliseconds d) { return static_cast<uint64_t>(d.count()); };
   // Negative durations wrap to huge values and are refused by their maximum.
-  const std::array<Range, 12> ranges = {{
+  const std::array<Range, 13> ranges = {{
       {"ack_interval", ms(c.ack_interval), 1, 60'000},
       {"timeout", ms(c.timeout), 1, uint64_t{24} * 3600 * 1000},
       {"max_channels", c.max_channels, 1, 1u << 20},
@@ -40,6 +40,7 @@ Status CheckRanges(const ConsumerPortOptions& c) {
       {"full_replay_sections", c.full_replay_sections, 1, wire::kSectionCount},
       {"window_bytes", c.window_bytes, 64u << 10, 1u << 30},
       {"max_concurrent_replays", c.max_concurrent_replays, 1, 4096},
+      {"replay_slice_records", c.replay_slice_records, 1, 1u << 24},
       {"ack_mode", static_cast<uint64_t>(c.ack_mode), 0, 1},
   }};
   for (const Range& r : ranges) {
@@ -79,6 +80,7 @@ Result<ConsumerServer::Options> MakeConsumerOptions(const ReplicaOptions& option
   p.max_pending_ops = c.max_pending_ops;
   p.window_bytes = c.window_bytes;
   p.max_concurrent_replays = c.max_concurrent_replays;
+  p.replay_slice_records = c.replay_slice_records;
   p.policy.keys_max = c.replay_keys_max;
   p.policy.full_after_ops = c.full_replay_ops;
   p.policy.full_after_sections = c.full_replay_sections;

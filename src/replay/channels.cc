@@ -92,6 +92,7 @@ void PublisherImpl::FlagFull(Channel& ch) {
 
 void PublisherImpl::Detach(Channel& ch) {
   ch.conn.reset();
+  ch.open.reset();  // its consumer applies none of it: the op stays pending
   ch.phase = ChannelPhase::kAway;
   ch.away_since = now;
   ch.catch_up = false;

@@ -45,6 +45,9 @@ struct PublisherConfig {
   size_t window_bytes = 4u << 20;
   size_t fragment_bytes = 256u << 10;  // a replay is cut into updates of about this size
   size_t max_concurrent_replays = 8;   // replays queued toward consumers at once
+  // Records a replay that resets sections reads from its table in one turn: it goes on in the
+  // next turn, so that a large table never stalls the node (store/table_walk.h).
+  size_t replay_slice_records = 16384;
   ReplayPolicy policy;
   // What decoders accept (table names, keys, values): Attach takes the node's store limits,
   // so the replay stream carries whatever the store holds.

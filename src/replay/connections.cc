@@ -80,9 +80,13 @@ void PublisherImpl::Written(ConnId id, size_t queued) {
   if (it == conns.end()) return;
   Conn& c = it->second;
   c.queued = static_cast<size_t>(std::min<uint64_t>(queued, c.emitted));
+  Channel* open = Find(c.channel);
+  if (open != nullptr && open->conn == id && ReadyForSlice(*open)) {
+    if (!WriteSlice(*open, c, {})) return;
+  }
   if (c.queued != 0) return;
   Arm(c.last_tx + config.ping_interval);
-  if (c.replay_slot) {
+  if (c.replay_slot && !(open != nullptr && open->conn == id && open->open)) {
     c.replay_slot = false;
     --replays_in_flight;
   }

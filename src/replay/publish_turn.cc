@@ -155,7 +155,7 @@ void PublisherImpl::SendLive(Channel& ch, const TableWatch& watch,
         r ? wire::UpdateRecord{watch.turn_sections[i], wire::UpdateKind::kPut, keys[i], r->value}
           : wire::UpdateRecord{watch.turn_sections[i], wire::UpdateKind::kDelete, keys[i], {}});
   }
-  out.Finish();
+  out.Finish(false);
   Emitted(c, bytes.size() - before);
   ch.sent_op = op;
   counters.updates_sent += out.frames();

@@ -26,6 +26,18 @@
 
 namespace hasync::replay {
 
+// A replay that resets sections, written a slice per turn from a walk of its table (the table
+// as it was when the replay began, less what changed since: those changes are ops above the
+// replay's, which a catch-up sends once it is done).
+struct OpenReplay {
+  std::unique_ptr<store::TableWalk> walk;  // null: the table does not exist
+  wire::ConsumerUpdate header;             // every fragment's
+  ReplayKind kind = ReplayKind::kNone;
+  uint64_t records = 0;       // sent so far
+  uint64_t record_bytes = 0;  // keys and values sent so far
+  uint64_t subscription = 0;  // live records of the subscription it met
+};
+
 struct Channel {
   Channel(uint64_t channel_id, TableWatch* table_watch, std::string channel_prefix,
           const PublisherConfig& config);
@@ -42,12 +54,13 @@ struct Channel {
   ChannelPhase phase = ChannelPhase::kAway;
   std::optional<ConnId> conn;  // the subscription connection attached, if any
   core::TimePoint away_since{0};
-  bool full_replay = false;  // nothing smaller than a full replay is safe
-  bool catch_up = false;     // the replay it waits for is a catch-up, not a resume
-  bool queued = false;       // in the replay queue
-  bool dirty = false;        // a ChannelState at the next flush
-  bool ack_moved = false;    // a ConsumerAcks entry at the next flush
-  ResumePoint resume;        // what its consumer reported, until the replay is built
+  bool full_replay = false;          // nothing smaller than a full replay is safe
+  bool catch_up = false;             // the replay it waits for is a catch-up, not a resume
+  bool queued = false;               // in the replay queue
+  bool dirty = false;                // a ChannelState at the next flush
+  bool ack_moved = false;            // a ConsumerAcks entry at the next flush
+  ResumePoint resume;                // what its consumer reported, until the replay is built
+  std::unique_ptr<OpenReplay> open;  // the replay being written, if any
   uint64_t replays = 0;
   uint64_t replayed_records = 0;
   uint64_t replayed_bytes = 0;
@@ -129,8 +142,14 @@ class PublisherImpl {
   void FallBehind(Channel& ch, const Conn& c);
   void PumpReplays();
   void BuildReplay(Channel& ch, Conn& c);
-  // `subscription`: the records a full replay would have sent.
-  void CountReplay(Channel& ch, ReplayKind kind, const UpdateStream& out, uint64_t subscription);
+  // The open replay's next slice (after `keys`, in its first); finishes it at the walk's end.
+  // False if that closed the connection.
+  bool WriteSlice(Channel& ch, Conn& c, const std::vector<std::string>& keys);
+  void FinishReplay(Channel& ch);
+  // One slice of each open replay whose connection has room; true if one has more to go.
+  bool AdvanceReplays();
+  bool ReadyForSlice(const Channel& ch) const;
+  void CountReplay(Channel& ch, const OpenReplay& replay);
   ReplayPlan PlanFor(const Channel& ch) const;
   void InSync(Channel& ch, const ReplayPlan& plan);
 

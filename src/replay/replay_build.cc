@@ -1,6 +1,9 @@
 // Replays: queued while max_concurrent_replays are in flight, planned when built (the history
-// only grows above the fork meanwhile), read from the store in one go so the replay is
-// consistent with it, and written as one op straight into the connection's output.
+// only grows above the fork meanwhile), and written as one op straight into the connection's
+// output. A replay by keys reads them in one go. One that resets sections walks its table a
+// slice per turn (replay_slice_records), while the connection has room (window_bytes): it sends
+// the records as they were when it began and not changed since; what changed meanwhile became
+// ops above the replay's, which a catch-up sends once the walk is done.
 #include <algorithm>
 
 #include "fmt/format.h"
@@ -9,40 +12,33 @@
 namespace hasync::replay {
 namespace {
 
-uint64_t CountPrefix(const store::Table& table, std::string_view prefix) {
-  uint64_t n = 0;
-  table.ForEach([&](const store::RecordView& r) { n += HasPrefix(r.key, prefix) ? 1 : 0; });
-  return n;
-}
-
-// Writes the plan's records; returns how many records the subscription holds (what a full
-// replay sends), for the counters.
-uint64_t WriteReplay(const store::Table* table, const Channel& ch, const ReplayPlan& plan,
-                     UpdateStream& out) {
-  if (table == nullptr) return 0;
-  const TableWatch& watch = *ch.watch;
-  uint64_t subscription = 0;
-  if (plan.sections != 0) {
-    table->ForEach([&](const store::RecordView& r) {
-      if (!HasPrefix(r.key, ch.prefix)) return;
-      ++subscription;
-      const uint8_t section = watch.SectionOf(r.key);
-      if ((plan.sections & SectionBit(section)) == 0) return;
-      out.Add(wire::UpdateRecord{section, wire::UpdateKind::kPut, r.key, r.value});
-    });
-  } else {
-    subscription = ch.prefix.empty() ? table->size() : CountPrefix(*table, ch.prefix);
-  }
-  for (const std::string& key : plan.keys) {
+// The keys of a replay by keys (or of the first slice of one that also resets sections): each
+// as it is now, or a delete.
+void WriteKeys(const store::Table* table, const Channel& ch, const std::vector<std::string>& keys,
+               UpdateStream& out) {
+  for (const std::string& key : keys) {
     if (!HasPrefix(key, ch.prefix)) continue;
-    const uint8_t section = watch.SectionOf(key);
-    if (std::optional<store::RecordView> r = table->Get(key)) {
+    const uint8_t section = ch.watch->SectionOf(key);
+    std::optional<store::RecordView> r = table ? table->Get(key) : std::nullopt;
+    if (r) {
       out.Add(wire::UpdateRecord{section, wire::UpdateKind::kPut, key, r->value});
     } else {
       out.Add(wire::UpdateRecord{section, wire::UpdateKind::kDelete, key, {}});
     }
   }
-  return subscription;
+}
+
+// Up to `max` records of the walk: those of the subscription in the reset sections.
+void WalkSlice(OpenReplay& replay, const Channel& ch, size_t max, UpdateStream& out) {
+  if (!replay.walk) return;
+  const TableWatch& watch = *ch.watch;
+  replay.walk->Step(max, [&](const store::RecordView& r) {
+    if (r.tombstone || !HasPrefix(r.key, ch.prefix)) return;
+    ++replay.subscription;
+    const uint8_t section = watch.SectionOf(r.key);
+    if ((replay.header.reset & SectionBit(section)) == 0) return;
+    out.Add(wire::UpdateRecord{section, wire::UpdateKind::kPut, r.key, r.value});
+  });
 }
 
 }  // namespace
@@ -107,40 +103,96 @@ void PublisherImpl::BuildReplay(Channel& ch, Conn& c) {
   // Above everything the consumer holds, so it applies the replay as a new op.
   if (!ch.catch_up) ch.next_op = std::max(ch.next_op, ch.resume.last_op + 1);
   const uint64_t op = ch.next_op++;
-  const wire::ConsumerUpdate header{ch.id, op, term, plan.mask, true, false, plan.sections, {}};
-  std::vector<uint8_t>& bytes = Out(*ch.conn);
-  const size_t before = bytes.size();
-  UpdateStream out(&bytes, &c.next_seq, header, config.fragment_bytes);
-  const uint64_t subscription = WriteReplay(node->store().Find(ch.table()), ch, plan, out);
-  out.Finish();
-  Emitted(c, bytes.size() - before);
+  auto replay = std::make_unique<OpenReplay>();
+  replay->header = wire::ConsumerUpdate{ch.id, op, term, plan.mask, true, false, plan.sections, {}};
+  replay->kind = plan.kind;
+  const store::Table* table = node->store().Find(ch.table());
+  if (table != nullptr && plan.sections != 0) replay->walk = table->Walk();
+  // A keyed replay of a prefix subscription does not count it: that would walk the table.
+  if (table != nullptr && ch.prefix.empty() && plan.sections == 0) {
+    replay->subscription = table->size();
+  }
   ch.history.Append(op, term, plan.mask, nullptr, 0);
   ch.sent_op = op;
-  ch.phase = ChannelPhase::kLive;
   ch.full_replay = false;
   ch.catch_up = false;
   ch.resume = ResumePoint();
+  ch.open = std::move(replay);
   MarkDirty(ch);
   c.replay_slot = true;
-  c.replay_end = c.emitted;
   ++replays_in_flight;
-  CountReplay(ch, plan.kind, out, subscription);
+  WriteSlice(ch, c, plan.keys);
 }
 
-void PublisherImpl::CountReplay(Channel& ch, ReplayKind kind, const UpdateStream& out,
-                                uint64_t subscription) {
-  ++counters.replays[static_cast<size_t>(kind)];
-  counters.replayed_records += out.records();
-  counters.replayed_bytes += out.record_bytes();
-  counters.full_resend_records += subscription;
-  counters.failover_replayed_records += out.records();
-  counters.failover_replayed_bytes += out.record_bytes();
-  counters.failover_full_resend_records += subscription;
+bool PublisherImpl::WriteSlice(Channel& ch, Conn& c, const std::vector<std::string>& keys) {
+  OpenReplay& replay = *ch.open;
+  if (replay.walk && replay.walk->lost()) {
+    // Its table was emptied at once (a bulk sync's start): what it sent no longer stands.
+    FlagFull(ch);
+    Close(*ch.conn, "its table was cleared during a replay");
+    return false;
+  }
+  std::vector<uint8_t>& bytes = Out(*ch.conn);
+  const size_t before = bytes.size();
+  UpdateStream out(&bytes, &c.next_seq, replay.header, config.fragment_bytes);
+  WriteKeys(node->store().Find(ch.table()), ch, keys, out);
+  WalkSlice(replay, ch, config.replay_slice_records, out);
+  const bool done = !replay.walk || replay.walk->done();
+  out.Finish(/*more=*/!done);
+  Emitted(c, bytes.size() - before);
+  c.replay_end = c.emitted;
+  replay.records += out.records();
+  replay.record_bytes += out.record_bytes();
+  if (done) {
+    FinishReplay(ch);
+  } else if (ReadyForSlice(ch)) {
+    Arm(now);  // the next slice in a turn of its own
+  }
+  return true;
+}
+
+// The changes made while it was written are ops above it: a catch-up sends them.
+void PublisherImpl::FinishReplay(Channel& ch) {
+  CountReplay(ch, *ch.open);
+  const uint64_t op = ch.open->header.op;
+  ch.open.reset();
+  if (ch.next_op - 1 == op) {
+    ch.phase = ChannelPhase::kLive;
+    return;
+  }
+  ch.phase = ChannelPhase::kReplaying;
+  ch.catch_up = true;
+  Enqueue(ch);
+}
+
+bool PublisherImpl::ReadyForSlice(const Channel& ch) const {
+  if (!ch.open || !ch.conn) return false;
+  auto it = conns.find(*ch.conn);
+  return it != conns.end() && it->second.queued < config.window_bytes;
+}
+
+bool PublisherImpl::AdvanceReplays() {
+  bool more = false;
+  for (auto& [id, ch] : channels) {
+    if (!ReadyForSlice(ch)) continue;
+    if (WriteSlice(ch, conns.at(*ch.conn), {})) more = more || ReadyForSlice(ch);
+  }
+  return more;
+}
+
+void PublisherImpl::CountReplay(Channel& ch, const OpenReplay& replay) {
+  ++counters.replays[static_cast<size_t>(replay.kind)];
+  counters.replayed_records += replay.records;
+  counters.replayed_bytes += replay.record_bytes;
+  counters.full_resend_records += replay.subscription;
+  counters.failover_replayed_records += replay.records;
+  counters.failover_replayed_bytes += replay.record_bytes;
+  counters.failover_full_resend_records += replay.subscription;
   ++ch.replays;
-  ch.replayed_records += out.records();
-  ch.replayed_bytes += out.record_bytes();
-  ch.last_replay_records = out.records();
-  ch.last_replay = kind;
+  ch.replayed_records += replay.records;
+  ch.replayed_bytes += replay.record_bytes;
+  ch.last_replay_records = replay.records;
+  ch.last_replay = replay.kind;
 }
 
 }  // namespace hasync::replay

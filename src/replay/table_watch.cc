@@ -18,6 +18,10 @@ void TableWatch::OnGone(std::string_view key) {
   if (collecting) changed.Insert(key);
 }
 
+void TableWatch::OnRestamped(std::string_view key) {
+  if (collecting) changed.Insert(key);
+}
+
 void TableWatch::OnCleared() {
   if (collecting) cleared = true;
 }

@@ -28,6 +28,8 @@ class TableWatch : public store::TableObserver {
   void OnLive(std::string_view key, std::string_view value) override;
   void OnGone(std::string_view key) override;
   void OnCleared() override;
+  // A replay's walk will not visit the key now: it becomes a change of the turn like any other.
+  void OnRestamped(std::string_view key) override;
 
   const std::string& name() const { return name_; }
   uint8_t SectionOf(std::string_view key) const;  // 0..63

@@ -1,7 +1,8 @@
 // The publisher's one timer: hellos that do not come, consumers gone silent, pings on idle
-// connections, and channels whose consumer stayed away past consumer_timeout. Activity only
-// ever pushes a deadline later, so the timer is lowered when a deadline appears and recomputed
-// from scratch when it fires (firing early costs one walk, never a missed deadline).
+// connections, channels whose consumer stayed away past consumer_timeout, and the next slice of
+// an open replay (due at once: a turn of its own). Activity only ever pushes a deadline later,
+// so the timer is lowered when a deadline appears and recomputed from scratch when it fires
+// (firing early costs one walk, never a missed deadline).
 #include <algorithm>
 
 #include "fmt/format.h"
@@ -17,6 +18,7 @@ int64_t Ms(core::Duration d) {
 }  // namespace
 
 void PublisherImpl::Tick() {
+  AdvanceReplays();
   for (auto it = conns.begin(); it != conns.end();) {
     const ConnId id = it->first;
     Conn& c = (it++)->second;
@@ -63,6 +65,7 @@ void PublisherImpl::Rearm() {
   if (role != Role::kActive) return;
   for (const auto& [id, ch] : channels) {
     if (ch.phase == ChannelPhase::kAway) Arm(ch.away_since + config.consumer_timeout);
+    if (ReadyForSlice(ch)) Arm(now);  // an open replay goes on in the next turn
   }
 }
 

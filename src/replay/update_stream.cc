@@ -24,6 +24,6 @@ void UpdateStream::Add(const wire::UpdateRecord& record) {
   record_bytes_ += record.key.size() + record.value.size();
 }
 
-void UpdateStream::Finish() { writer_.Finish(); }
+void UpdateStream::Finish(bool more) { writer_.Finish(more); }
 
 }  // namespace hasync::replay

@@ -23,7 +23,8 @@ class UpdateStream {
   UpdateStream& operator=(const UpdateStream&) = delete;
 
   void Add(const wire::UpdateRecord& record);
-  void Finish();  // closes the last fragment
+  // Closes the last fragment; `more`: the op goes on in another stream (its next fragments).
+  void Finish(bool more);
 
   uint64_t frames() const { return frames_; }
   uint64_t records() const { return records_; }

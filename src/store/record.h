@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "store/limits.h"
+#include "store/record_view.h"
 
 namespace hasync::store {
 
@@ -59,6 +60,10 @@ inline bool FitsBlock(const Record& r, size_t n) {
 
 // Stores `value` in r's block, which it must fit.
 void SetValue(Record* r, std::string_view value);
+
+inline RecordView ViewOf(const Record& r) {
+  return {r.key(), r.value(), r.rvn, r.stamp, r.origin, r.tombstone != 0};
+}
 
 // XXH3_64bits over (key length as u16 little-endian, key bytes, value bytes).
 uint64_t ContentDigest(const Record& r);

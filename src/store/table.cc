@@ -10,14 +10,6 @@
 #include "store/version_list.h"
 
 namespace hasync::store {
-namespace {
-
-RecordView View(const Record& r) {
-  return {r.key(), r.value(), r.rvn, r.stamp, r.origin, r.tombstone != 0};
-}
-
-}  // namespace
-
 struct Table::Impl {
   Impl(std::string table_name, const Limits& limits)
       : name(std::move(table_name)),
@@ -191,21 +183,21 @@ bool Table::Purge(std::string_view key, uint64_t rvn, uint64_t stamp) {
 std::optional<RecordView> Table::Get(std::string_view key) const {
   const Record* r = impl_->index.Find(key);
   if (r == nullptr || r->tombstone) return std::nullopt;
-  return View(*r);
+  return ViewOf(*r);
 }
 
 std::optional<RecordView> Table::Lookup(std::string_view key) const {
   const Record* r = impl_->index.Find(key);
   if (r == nullptr) return std::nullopt;
-  return View(*r);
+  return ViewOf(*r);
 }
 
 std::optional<RecordView> Table::RestampOldest(uint64_t below, uint64_t new_rvn) {
   Record* r = impl_->versions.oldest();
   if (r == nullptr || r->rvn >= below) return std::nullopt;
   r->rvn = new_rvn;
-  impl_->versions.MoveToNewest(r);
-  return View(*r);
+  impl_->versions.MoveOldestUnchangedToNewest();
+  return ViewOf(*r);
 }
 
 size_t Table::EraseOlderThan(uint64_t below) {
@@ -221,6 +213,11 @@ size_t Table::EraseOlderThan(uint64_t below) {
 bool Table::Restamp(std::string_view key, uint64_t rvn) {
   Record* r = impl_->index.Find(key);
   if (r == nullptr) return false;
+  // A walk that had still to visit it will not now: the observer hears of it as of a change
+  // (only then: a reconciliation restamps every record it keeps).
+  if (!r->tombstone && impl_->observed && impl_->versions.WalkUnderWay()) {
+    impl_->Tell([&](TableObserver& o) { o.OnRestamped(r->key()); });
+  }
   r->rvn = rvn;
   impl_->versions.MoveToNewest(r);
   return true;
@@ -247,8 +244,12 @@ std::optional<uint64_t> Table::OldestRvn() const {
 
 void Table::ForEach(const std::function<void(const RecordView&)>& fn) const {
   for (const Record* r = impl_->versions.oldest(); r != nullptr; r = r->next) {
-    if (!r->tombstone) fn(View(*r));
+    if (!r->tombstone) fn(ViewOf(*r));
   }
+}
+
+std::unique_ptr<TableWalk> Table::Walk() const {
+  return std::make_unique<TableWalk>(impl_->versions.OpenWalk(&impl_->index));
 }
 
 void Table::Reserve(size_t n) { impl_->index.Reserve(n); }

@@ -40,19 +40,11 @@
 
 #include "hasync/status.h"
 #include "store/limits.h"
+#include "store/record_view.h"
 #include "store/table_observer.h"
+#include "store/table_walk.h"
 
 namespace hasync::store {
-
-// A read-only look at one record. The views stay valid until the table is next modified.
-struct RecordView {
-  std::string_view key;
-  std::string_view value;  // empty for a tombstone
-  uint64_t rvn = 0;        // record version number
-  uint64_t stamp = 0;      // writer's hybrid logical clock; 0 when unknown
-  NodeIdWire origin = 0;   // node that wrote it
-  bool tombstone = false;
-};
 
 class Table {
  public:
@@ -109,6 +101,8 @@ class Table {
 
   // Visits live records in version order (oldest first). `fn` must not modify the table.
   void ForEach(const std::function<void(const RecordView&)>& fn) const;
+  // A walk in version order that may stop between calls while the table changes (table_walk.h).
+  std::unique_ptr<TableWalk> Walk() const;
 
   // Prepares the index for `n` records (live and tombstones, those held included) so that loading
   // them causes no resize; costs one allocation. Until the table holds `n` records, removals do

@@ -16,6 +16,9 @@ class TableObserver {
   virtual void OnLive(std::string_view key, std::string_view value) = 0;
   virtual void OnGone(std::string_view key) = 0;
   virtual void OnCleared() = 0;  // every record went at once (Store::Clear)
+  // A live record moved in version order unchanged (Table::Restamp) while a walk of the table
+  // was under way, which will then not visit it (table_walk.h).
+  virtual void OnRestamped(std::string_view key) { (void)key; }
 };
 
 }  // namespace hasync::store

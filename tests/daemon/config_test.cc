@@ -285,6 +285,7 @@ TEST(ConfigTest, ConsumersSectionTurnsThePortOnAtLoopback) {
   EXPECT_EQ(o->publisher.policy.full_after_sections, defaults.policy.full_after_sections);
   EXPECT_EQ(o->publisher.window_bytes, defaults.window_bytes);
   EXPECT_EQ(o->publisher.max_concurrent_replays, defaults.max_concurrent_replays);
+  EXPECT_EQ(o->publisher.replay_slice_records, defaults.replay_slice_records);
   // An empty listen keeps the port off, section or not.
   EXPECT_EQ(Parse("[consumers]\nlisten = \"\"\n").node.consumers.listen, "");
 }
@@ -295,7 +296,8 @@ TEST(ConfigTest, ConsumerKeysReachThePublisher) {
       "\"10.0.0.1:7500\"\nack_mode = \"direct\"\nack_interval_ms = 25\ntimeout_s = 90\n"
       "max_channels = 12\nmax_connections = 13\nmax_connections_per_second = 14\n"
       "max_pending_ops = 100000\nreplay_keys_max = 0\nfull_replay_ops = 500\n"
-      "full_replay_sections = 64\nwindow_bytes = 65536\nmax_concurrent_replays = 3\n");
+      "full_replay_sections = 64\nwindow_bytes = 65536\nmax_concurrent_replays = 3\n"
+      "replay_slice_records = 100\n");
   ASSERT_TRUE(Validate(c).ok()) << Validate(c).ToString();
   Result<net::ConsumerServer::Options> o = net::MakeConsumerOptions(c.node);
   ASSERT_TRUE(o.ok()) << o.status().ToString();
@@ -313,6 +315,7 @@ TEST(ConfigTest, ConsumerKeysReachThePublisher) {
   EXPECT_EQ(p.policy.full_after_sections, 64u);
   EXPECT_EQ(p.window_bytes, 65536u);
   EXPECT_EQ(p.max_concurrent_replays, 3u);
+  EXPECT_EQ(p.replay_slice_records, 100u);
 }
 
 TEST(ConfigTest, BadConsumerValuesNameKeyAndLine) {

@@ -2,6 +2,7 @@
 // forwarded or direct, the standby's copy of every history, resumes on the same node.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "replay/sections.h"
@@ -319,6 +320,85 @@ TEST(Publisher, ChannelsListWhatEachConsumerWasSentAndAcked) {
   EXPECT_EQ(info.last_replay, ReplayKind::kFull);
   EXPECT_EQ(info.replayed_records, 2u);
   EXPECT_EQ(PhaseName(info.phase), "live");
+}
+
+// A replay larger than a slice is written over several turns; what changes meanwhile reaches
+// the consumer as a catch-up once the replay is done, and the copy ends equal to the table.
+TEST(Publisher, AReplayLargerThanASliceGoesOnOverTurnsThenCatchesUp) {
+  PublisherConfig config = TestPublisherConfig();
+  config.replay_slice_records = 8;
+  config.window_bytes = 2048;  // about two slices of these records
+  ReplayPair p(config);
+  p.StartConnected();
+  const std::string value(100, 'v');
+  for (int i = 0; i < 100; ++i) p.Put(0, "t", "k" + std::to_string(i), value);
+  FakeConsumer c("t");
+  const ConnId conn = p.Connect(0, c, /*hello=*/false);
+  p.Stall(conn, true);
+  p.Send(conn, c.Hello());
+  p.Run(100ms);  // the window fills, the walk waits
+  ASSERT_EQ(p.publisher(0).Channels().size(), 1u);
+  EXPECT_EQ(p.publisher(0).Channels()[0].phase, ChannelPhase::kReplaying);
+  EXPECT_EQ(p.publisher(0).counters().replays[static_cast<size_t>(ReplayKind::kFull)], 0u);
+
+  p.Put(0, "t", "k6", "changed after the walk met it");
+  p.Put(0, "t", "k50", "changed before the walk met it");
+  p.Erase(0, "t", "k51");
+  p.Put(0, "t", "new", "added");
+  p.Stall(conn, false);
+  ASSERT_TRUE(c.error.empty()) << c.error;
+  ASSERT_EQ(c.applied.size(), 2u);
+  EXPECT_TRUE(c.applied[0].replay);
+  EXPECT_EQ(c.applied[0].reset, kAllSections);
+  EXPECT_GT(c.applied[0].frames, 3u);
+  // The walk sent the records as they were, less those changed before it met them.
+  const std::vector<std::string>& walked = c.applied[0].keys;
+  EXPECT_EQ(walked.size(), 98u);
+  EXPECT_EQ(std::count(walked.begin(), walked.end(), "k6"), 1);
+  for (const char* skipped : {"k50", "k51", "new"}) {
+    EXPECT_EQ(std::count(walked.begin(), walked.end(), skipped), 0) << skipped;
+  }
+  EXPECT_TRUE(c.applied[1].replay);
+  EXPECT_EQ(c.applied[1].reset, 0u);
+  std::vector<std::string> caught_up = c.applied[1].keys;
+  std::sort(caught_up.begin(), caught_up.end());
+  EXPECT_EQ(caught_up, (std::vector<std::string>{"k50", "k51", "k6", "new"}));
+  EXPECT_EQ(c.Values(), Records(p.node(0), "t"));
+  EXPECT_EQ(p.publisher(0).Channels()[0].phase, ChannelPhase::kLive);
+
+  p.Put(0, "t", "k1", "live again");
+  EXPECT_FALSE(c.applied.back().replay);
+  EXPECT_EQ(c.Values(), Records(p.node(0), "t"));
+}
+
+// A standby that takes over while a replay is being written replays it again: the consumer
+// never applied it.
+TEST(Publisher, AReplayCutShortByAFailoverIsReplayedByTheNewActive) {
+  PublisherConfig config = TestPublisherConfig();
+  config.replay_slice_records = 8;
+  config.window_bytes = 1 << 20;
+  ReplayPair p(config);
+  StartWithRecords(p, 100);
+  FakeConsumer c("t");
+  const ConnId conn = p.Connect(0, c, /*hello=*/false);
+  p.Stall(conn, true);
+  p.Send(conn, c.Hello());
+  p.Put(0, "t", "k5", "changed");
+  p.Crash(0);
+  ASSERT_EQ(p.node(1).role(), Role::kActive);
+  EXPECT_TRUE(c.applied.empty());
+  p.Connect(1, c);
+  ASSERT_TRUE(c.error.empty()) << c.error;
+  EXPECT_EQ(c.Values(), Records(p.node(1), "t"));
+  // (Its welcome from node 0 was held too, so it subscribed anew.)
+  for (const ChannelInfo& ch : p.publisher(1).Channels()) {
+    if (ch.channel == c.channel) {
+      EXPECT_EQ(ch.phase, ChannelPhase::kLive);
+    }
+  }
+  p.Put(1, "t", "k1", "live");
+  EXPECT_FALSE(c.applied.back().replay);
+  EXPECT_EQ(c.Values(), Records(p.node(1), "t"));
 }
 
 }  // namespace

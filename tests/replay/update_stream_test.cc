@@ -38,7 +38,7 @@ TEST(UpdateStream, CutsAnOpIntoFragmentsMarkedMore) {
   for (int i = 0; i < 7; ++i) {
     out.Add({2, wire::UpdateKind::kPut, "key" + std::to_string(i), value});
   }
-  out.Finish();
+  out.Finish(false);
   std::vector<std::string> keys;
   std::vector<wire::ConsumerUpdate> frames = Frames(bytes, &keys);
   ASSERT_EQ(frames.size(), out.frames());
@@ -61,7 +61,7 @@ TEST(UpdateStream, RecordLargerThanAFragmentGoesAlone) {
   UpdateStream out(&bytes, &seq, kHeader, 100);
   out.Add({1, wire::UpdateKind::kPut, "a", std::string(500, 'x')});
   out.Add({1, wire::UpdateKind::kDelete, "b", {}});
-  out.Finish();
+  out.Finish(false);
   std::vector<std::string> keys;
   std::vector<wire::ConsumerUpdate> frames = Frames(bytes, &keys);
   ASSERT_EQ(frames.size(), 2u);
@@ -74,7 +74,7 @@ TEST(UpdateStream, OpWithoutRecordsIsOneFrame) {
   std::vector<uint8_t> bytes;
   uint64_t seq = 1;
   UpdateStream out(&bytes, &seq, kHeader, 100);
-  out.Finish();
+  out.Finish(false);
   std::vector<std::string> keys;
   std::vector<wire::ConsumerUpdate> frames = Frames(bytes, &keys);
   ASSERT_EQ(frames.size(), 1u);

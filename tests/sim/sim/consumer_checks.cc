@@ -170,12 +170,14 @@ void ConsumerChecks::Update(Link& link, int slot, const wire::ConsumerUpdate& u)
       link.replay.emplace();
       link.replay->header = u;
       link.replay->header.records.clear();
+      ReplayBuilt(link, slot, *link.replay);
+      if (w_->failed()) return;
     }
     for (const wire::UpdateRecord& r : u.records) {
       link.replay->keys.emplace_back(std::string(r.key), r.section);
     }
     if (u.more) return;
-    ReplayBuilt(link, slot, *link.replay);
+    CheckBound(link, slot, *link.replay);
     link.replay.reset();
   }
   if (!u.more) link.sent.push_back(OpRef{u.op, u.term, u.mask, u.replay});
@@ -265,7 +267,7 @@ void ConsumerChecks::CallDone(int slot) {
   }
 }
 
-void ConsumerChecks::ReplayBuilt(Link& link, int slot, const Replay& replay) {
+void ConsumerChecks::ReplayBuilt(Link& link, int slot, Replay& replay) {
   replay::Publisher* pub = c_->publisher(slot);
   const wire::ConsumerUpdate& h = replay.header;
   const replay::ChannelHistory* history = pub->History(h.channel);
@@ -289,18 +291,18 @@ void ConsumerChecks::ReplayBuilt(Link& link, int slot, const Replay& replay) {
   in.keys = keys != op_keys_.end() ? &keys->second : nullptr;
   in.flagged = c_->tap(slot)->flagged(h.channel);
   in.policy = pub->config().policy;
-  const ReplayBound bound = BoundReplay(in);
+  replay.bound = BoundReplay(in);
   c_->tap(slot)->Replayed(h.channel);
-  CheckBound(link, slot, replay, bound);
+  const std::map<std::string, std::string> records = Records(w_->node(slot), spec);
+  for (const auto& entry : records) ++replay.held[c_->SectionOf(spec.table, entry.first)];
+  replay.held_total = records.size();
 }
 
-void ConsumerChecks::CheckBound(const Link& link, int slot, const Replay& replay,
-                                const ReplayBound& bound) {
+void ConsumerChecks::CheckBound(const Link& link, int slot, const Replay& replay) {
   const wire::ConsumerUpdate& h = replay.header;
+  const ReplayBound& bound = replay.bound;
+  const std::array<uint64_t, replay::kSectionCount>& held = replay.held;
   const ConsumerSpec& spec = c_->spec(link.consumer);
-  std::array<uint64_t, replay::kSectionCount> held{};
-  const std::map<std::string, std::string> records = Records(w_->node(slot), spec);
-  for (const auto& entry : records) ++held[c_->SectionOf(spec.table, entry.first)];
   const replay::ReplayKind kind = h.reset == replay::kAllSections ? replay::ReplayKind::kFull
                                   : h.reset != 0                  ? replay::ReplayKind::kSections
                                                                   : replay::ReplayKind::kKeys;
@@ -310,13 +312,13 @@ void ConsumerChecks::CheckBound(const Link& link, int slot, const Replay& replay
     ++counts_.replays[static_cast<size_t>(kind)];
     if (kind == replay::ReplayKind::kFull) ++counts_.full_why[static_cast<size_t>(bound.full)];
     counts_.replayed_records += replay.keys.size();
-    counts_.full_resend_records += records.size();
+    counts_.full_resend_records += replay.held_total;
   }
   w_->trace()(w_->now(), "check",
               "{} replays op {} to {}: reset {} mask {}, {} records of {} (allowed {}, {} keys, "
               "{} missing ops{})",
               NodeName(slot), h.op, Name(link.consumer), Hex(h.reset), Hex(h.mask),
-              replay.keys.size(), records.size(), Hex(bound.sections), bound.keys.size(),
+              replay.keys.size(), replay.held_total, Hex(bound.sections), bound.keys.size(),
               bound.missing_ops,
               bound.full == FullWhy::kNo ? "" : "; full allowed: " + bound.full_reason);
   auto fail = [&](std::string what) {

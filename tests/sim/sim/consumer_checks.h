@@ -107,9 +107,14 @@ class ConsumerChecks {
     int slot = -1;                            // the node its last op came from
   };
   // A replay op being sent in fragments.
+  // A replay being written (over several turns when it walks its table): what bounds it is
+  // taken from its first fragment, when the node built it.
   struct Replay {
     wire::ConsumerUpdate header;                        // records empty
     std::vector<std::pair<std::string, uint8_t>> keys;  // (key, section) of every record
+    ReplayBound bound;
+    std::array<uint64_t, replay::kSectionCount> held{};  // the node's records, by section
+    size_t held_total = 0;
   };
   struct Link {
     size_t consumer = 0;
@@ -127,8 +132,8 @@ class ConsumerChecks {
 
   void Welcomed(const Link& link, int slot, const wire::ConsumerWelcome& welcome);
   void Update(Link& link, int slot, const wire::ConsumerUpdate& update);
-  void ReplayBuilt(Link& link, int slot, const Replay& replay);
-  void CheckBound(const Link& link, int slot, const Replay& replay, const ReplayBound& bound);
+  void ReplayBuilt(Link& link, int slot, Replay& replay);
+  void CheckBound(const Link& link, int slot, const Replay& replay);
   std::string Name(size_t consumer) const;
 
   World* w_;

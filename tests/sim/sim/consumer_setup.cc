@@ -89,6 +89,8 @@ void DrawConsumers(Rng& rng, ConsumerChoice choice, Setup* s) {
   c.net.socket_buffer = rng.Between(1024, 32768);
   c.faults_max = rng.Between(0, 3);
   c.chase_percent = rng.Percent(60) ? rng.Between(5, 25) : 0;
+  // Drawn last, so that the draws above stay what they were before replays walked in slices.
+  if (rng.Percent(50)) c.publisher.replay_slice_records = rng.Between(1, 64);
   if (!c.on) return;
   s->quiet += CatchUpBound(c, *s);
 }
@@ -113,13 +115,13 @@ std::string DescribeConsumers(const ConsumerSetup& c) {
   auto ms = [](Duration d) { return d.count() / 1'000'000; };
   return fmt::format(
       "; consumers: {}; ack {} every {} ms, timeout {} ms, ping {} ms, dead after {} ms, pending "
-      "ops {}, keys {}, op keys {}, window {}B, fragments {}B, replays {}, full after {} ops or "
+      "ops {}, keys {}, op keys {}, window {}B, fragments {}B, replays {} in slices of {}, full after {} ops or "
       "{} sections{}; reconnect {} ms, refused {} ms, socket buffer {}B, {} faults a phase, "
       "chase {}%",
       list, p.ack_mode == wire::AckMode::kDirect ? "direct" : "forwarded", ms(p.ack_interval),
       ms(p.consumer_timeout), ms(p.ping_interval), ms(p.dead_after), p.max_pending_ops,
       p.policy.keys_max, p.max_op_keys, p.window_bytes, p.fragment_bytes, p.max_concurrent_replays,
-      p.policy.full_after_ops, p.policy.full_after_sections,
+      p.replay_slice_records, p.policy.full_after_ops, p.policy.full_after_sections,
       c.custom_sections ? ", t1 by custom sections" : "", ms(c.reconnect_delay),
       ms(c.refused_delay), c.net.socket_buffer, c.faults_max, c.chase_percent);
 }
