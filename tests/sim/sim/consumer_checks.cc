@@ -167,7 +167,7 @@ void ConsumerChecks::Update(Link& link, int slot, const wire::ConsumerUpdate& u)
   link.updates = true;
   if (u.replay) {
     if (!link.replay) {
-      link.replay.emplace();
+      link.replay = Replay();
       link.replay->header = u;
       link.replay->header.records.clear();
       ReplayBuilt(link, slot, *link.replay);
