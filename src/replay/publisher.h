@@ -10,9 +10,10 @@
 //
 // When a consumer resumes (reconnects after a failover, a cut or a restart of its own) the
 // planner (replay/planner.h) decides from its report what it misses and the publisher replays
-// exactly that, in one op built in one turn, so it is consistent with the store; a consumer in
-// sync gets nothing. A consumer whose connection backs up past window_bytes stops receiving
-// updates and gets a catch-up replay once it drains. A channel whose consumer stays away for
+// exactly that, in one op (a replay that resends sections walks its table a slice per turn,
+// store/table_walk.h; what changes meanwhile follows as a catch-up); a consumer in sync gets
+// nothing. A consumer whose connection backs up past window_bytes stops receiving updates and
+// gets a catch-up replay once it drains. A channel whose consumer stays away for
 // consumer_timeout is dropped.
 //
 // What a new active knows: the history the replay stream gave it, plus every key an
@@ -22,10 +23,10 @@
 // A direct ack for ops the standby has not received yet counts only up to the ops it has.
 //
 // Bounds (replay/config.h): connections, channels, each channel's pending queue and keys, the
-// bytes queued toward a consumer (a window, plus one replay), replays in flight, the time a
-// hello may take and a consumer may stay silent or away. A consumer may subscribe only to a
-// table the node holds. Bad input from a consumer closes its connection and is counted; it
-// never touches another consumer's channel.
+// bytes queued toward a consumer (a window, plus one slice or one replay by keys), replays in
+// flight, the time a hello may take and a consumer may stay silent or away. A consumer may
+// subscribe only to a table the node holds. Bad input from a consumer closes its connection
+// and is counted; it never touches another consumer's channel.
 //
 // Inputs are the calls below and the core::StreamExtension hooks, each with the time; outputs
 // accumulate in effects(). Given the same inputs, the same outputs.
