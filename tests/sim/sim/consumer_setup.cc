@@ -115,7 +115,8 @@ std::string DescribeConsumers(const ConsumerSetup& c) {
   auto ms = [](Duration d) { return d.count() / 1'000'000; };
   return fmt::format(
       "; consumers: {}; ack {} every {} ms, timeout {} ms, ping {} ms, dead after {} ms, pending "
-      "ops {}, keys {}, op keys {}, window {}B, fragments {}B, replays {} in slices of {}, full after {} ops or "
+      "ops {}, keys {}, op keys {}, window {}B, fragments {}B, replays {} in slices of {}, full "
+      "after {} ops or "
       "{} sections{}; reconnect {} ms, refused {} ms, socket buffer {}B, {} faults a phase, "
       "chase {}%",
       list, p.ack_mode == wire::AckMode::kDirect ? "direct" : "forwarded", ms(p.ack_interval),
