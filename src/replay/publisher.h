@@ -66,7 +66,7 @@ struct PublisherEffects {
 enum class ChannelPhase : uint8_t {
   kAway = 0,       // no consumer connected (or this node is standby)
   kLive = 1,       // in sync, receiving updates as they happen
-  kReplaying = 2,  // a replay is queued toward it
+  kReplaying = 2,  // a replay is queued toward it, or being written a slice per turn
   kBehind = 3,     // its connection backed up; catch-up replay once drained
 };
 std::string_view PhaseName(ChannelPhase phase);

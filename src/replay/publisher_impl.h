@@ -79,7 +79,7 @@ struct Conn {
   uint64_t next_seq = 1;
   uint64_t emitted = 0;     // bytes handed to the driver
   size_t queued = 0;        // of those, not yet written (last OnWritten, plus sent since)
-  uint64_t replay_end = 0;  // `emitted` at the end of its replay, while it holds a slot
+  uint64_t replay_end = 0;  // `emitted` at the end of its replay's latest slice
   bool replay_slot = false;
   core::TimePoint opened;
   core::TimePoint last_rx;
@@ -146,8 +146,8 @@ class PublisherImpl {
   // False if that closed the connection.
   bool WriteSlice(Channel& ch, Conn& c, const std::vector<std::string>& keys);
   void FinishReplay(Channel& ch);
-  // One slice of each open replay whose connection has room; true if one has more to go.
-  bool AdvanceReplays();
+  // One slice of each open replay whose connection has room.
+  void AdvanceReplays();
   bool ReadyForSlice(const Channel& ch) const;
   void CountReplay(Channel& ch, const OpenReplay& replay);
   ReplayPlan PlanFor(const Channel& ch) const;

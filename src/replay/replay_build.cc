@@ -119,8 +119,10 @@ void PublisherImpl::BuildReplay(Channel& ch, Conn& c) {
   ch.resume = ResumePoint();
   ch.open = std::move(replay);
   MarkDirty(ch);
-  c.replay_slot = true;
-  ++replays_in_flight;
+  if (!c.replay_slot) {  // one slot a connection, however many replays it gets before it drains
+    c.replay_slot = true;
+    ++replays_in_flight;
+  }
   WriteSlice(ch, c, plan.keys);
 }
 
@@ -151,7 +153,8 @@ bool PublisherImpl::WriteSlice(Channel& ch, Conn& c, const std::vector<std::stri
   return true;
 }
 
-// The changes made while it was written are ops above it: a catch-up sends them.
+// The changes made while it was written are ops above it: a catch-up sends them, once the
+// connection has drained (Written), which also frees the replay's slot first.
 void PublisherImpl::FinishReplay(Channel& ch) {
   CountReplay(ch, *ch.open);
   const uint64_t op = ch.open->header.op;
@@ -160,9 +163,7 @@ void PublisherImpl::FinishReplay(Channel& ch) {
     ch.phase = ChannelPhase::kLive;
     return;
   }
-  ch.phase = ChannelPhase::kReplaying;
-  ch.catch_up = true;
-  Enqueue(ch);
+  FallBehind(ch, conns.at(*ch.conn));
 }
 
 bool PublisherImpl::ReadyForSlice(const Channel& ch) const {
@@ -171,13 +172,10 @@ bool PublisherImpl::ReadyForSlice(const Channel& ch) const {
   return it != conns.end() && it->second.queued < config.window_bytes;
 }
 
-bool PublisherImpl::AdvanceReplays() {
-  bool more = false;
+void PublisherImpl::AdvanceReplays() {
   for (auto& [id, ch] : channels) {
-    if (!ReadyForSlice(ch)) continue;
-    if (WriteSlice(ch, conns.at(*ch.conn), {})) more = more || ReadyForSlice(ch);
+    if (ReadyForSlice(ch)) WriteSlice(ch, conns.at(*ch.conn), {});
   }
-  return more;
 }
 
 void PublisherImpl::CountReplay(Channel& ch, const OpenReplay& replay) {

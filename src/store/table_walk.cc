@@ -23,7 +23,8 @@ size_t TableWalk::Step(size_t max, const std::function<void(const RecordView&)>&
     w.after = r;
     ++visited;
   }
-  while (visited < max && !done()) {
+  // A postponed record that changed since counts toward `max` too: a slice looks at no more.
+  for (size_t looked = visited; looked < max && !done(); ++looked) {
     const WalkState::Postponed& p = w.postponed[w.postponed_next++];
     const size_t begin = w.postponed_next == 1 ? 0 : w.postponed[w.postponed_next - 2].key_end;
     std::string_view key(w.postponed_keys.data() + begin, p.key_end - begin);

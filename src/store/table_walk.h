@@ -16,7 +16,8 @@
 // So the walk ends after at most the number of records the table held at its start.
 //
 // lost() becomes true when the table is cleared or destroyed. The walk holds no reference to
-// the table, so either may go first. An open walk costs each change of the table two compares.
+// the table, so either may go first. An open walk costs each change of the table two compares
+// (a closed one too, until the table's next Walk() forgets it).
 #pragma once
 
 #include <cstddef>
@@ -35,8 +36,9 @@ class TableWalk {
   TableWalk(const TableWalk&) = delete;
   TableWalk& operator=(const TableWalk&) = delete;
 
-  // Visits up to `max` records from where the walk stopped (tombstones too: view.tombstone).
-  // `fn` must not modify the table. Returns how many it visited.
+  // Looks at up to `max` records from where the walk stopped and visits those it should
+  // (tombstones too: view.tombstone). `fn` must not modify the table. Returns how many it
+  // visited: fewer than `max` also when postponed records had changed since.
   size_t Step(size_t max, const std::function<void(const RecordView&)>& fn);
 
   bool done() const;  // nothing left to visit (or lost)

@@ -83,7 +83,7 @@ class VersionList {
   void MoveOldestUnchangedToNewest() {
     Record* r = oldest_;
     for (const std::shared_ptr<WalkState>& w : walks_) {
-      if (w->after == nullptr && w->RegionLeft()) w->Postpone(*r);
+      if (w.use_count() > 1 && w->after == nullptr && w->RegionLeft()) w->Postpone(*r);
     }
     MoveToNewest(r);
   }

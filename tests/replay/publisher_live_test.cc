@@ -401,5 +401,44 @@ TEST(Publisher, AReplayCutShortByAFailoverIsReplayedByTheNewActive) {
   EXPECT_EQ(c.Values(), Records(p.node(1), "t"));
 }
 
+// A replay written over several turns, with a write meanwhile: its catch-up waits for the
+// connection to drain and reuses its slot. (It once took a second slot at once and gave back
+// one: two such replays left one slot of three, and one consumer that never reads then held
+// every other replay back.)
+void ReplayOverTurnsWithAWriteMeanwhile(ReplayPair& p, FakeConsumer& c) {
+  const ConnId conn = p.Connect(0, c, false);
+  p.Stall(conn, true);
+  p.Send(conn, c.Hello());
+  p.Run(100ms);
+  p.Put(0, "t", "k50", "changed for " + std::to_string(c.welcomes.size()) + c.table);
+  p.Stall(conn, false);
+  p.Run(100ms);
+}
+
+TEST(PublisherLive, ReplaysOverTurnsGiveTheirSlotsBack) {
+  PublisherConfig config = TestPublisherConfig();
+  config.replay_slice_records = 8;
+  config.window_bytes = 2048;
+  config.max_concurrent_replays = 3;
+  ReplayPair p(config);
+  p.StartConnected();
+  for (int i = 0; i < 100; ++i) p.Put(0, "t", "k" + std::to_string(i), std::string(100, 'v'));
+  FakeConsumer a("t");
+  FakeConsumer b("t");
+  ReplayOverTurnsWithAWriteMeanwhile(p, a);
+  ASSERT_EQ(a.applied.size(), 2u);  // the replay, then its catch-up
+  ReplayOverTurnsWithAWriteMeanwhile(p, b);
+  ASSERT_EQ(b.applied.size(), 2u);
+  FakeConsumer stuck("t");
+  const ConnId stuck_conn = p.Connect(0, stuck, false);
+  p.Stall(stuck_conn, true);
+  p.Send(stuck_conn, stuck.Hello());
+  p.Run(100ms);
+  FakeConsumer next("t");
+  p.Connect(0, next);
+  p.Run(3s);
+  EXPECT_EQ(next.Values(), Records(p.node(0), "t"));
+}
+
 }  // namespace
 }  // namespace hasync::replay::testing
