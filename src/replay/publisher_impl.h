@@ -145,6 +145,7 @@ class PublisherImpl {
   // The open replay's next slice (after `keys`, in its first); finishes it at the walk's end.
   // False if that closed the connection.
   bool WriteSlice(Channel& ch, Conn& c, const std::vector<std::string>& keys);
+  void WriteWalkChanges(const Channel& ch, const OpenReplay& replay, UpdateStream& out);
   void FinishReplay(Channel& ch);
   // One slice of each open replay whose connection has room.
   void AdvanceReplays();

@@ -140,6 +140,7 @@ bool PublisherImpl::WriteSlice(Channel& ch, Conn& c, const std::vector<std::stri
   WriteKeys(node->store().Find(ch.table()), ch, keys, out);
   WalkSlice(replay, ch, config.replay_slice_records, out);
   const bool done = !replay.walk || replay.walk->done();
+  if (done && replay.walk) WriteWalkChanges(ch, replay, out);
   out.Finish(/*more=*/!done);
   Emitted(c, bytes.size() - before);
   c.replay_end = c.emitted;
@@ -151,6 +152,22 @@ bool PublisherImpl::WriteSlice(Channel& ch, Conn& c, const std::vector<std::stri
     Arm(now);  // the next slice in a turn of its own
   }
   return true;
+}
+
+// The records of the reset sections written while the walk ran are not in it (or are, as they
+// were before), and the reset would make the consumer drop them until the catch-up brings them
+// back: the replay ends with their current values, or deletes. The keys the policy does not
+// keep (past replay_keys_max, or of ops without keys) wait for the catch-up.
+void PublisherImpl::WriteWalkChanges(const Channel& ch, const OpenReplay& replay,
+                                     UpdateStream& out) {
+  if (ch.next_op - 1 == replay.header.op) return;
+  const ReplayPlan changed = PlanCatchUp(ch.history, ch.table(), replay.header.op, config.policy,
+                                         ch.watch->section_function());
+  std::vector<std::string> keys;
+  for (const std::string& key : changed.keys) {
+    if ((replay.header.reset & SectionBit(ch.watch->SectionOf(key))) != 0) keys.push_back(key);
+  }
+  WriteKeys(node->store().Find(ch.table()), ch, keys, out);
 }
 
 // The changes made while it was written are ops above it: a catch-up sends them, once the

@@ -298,6 +298,20 @@ void ConsumerChecks::ReplayBuilt(Link& link, int slot, Replay& replay) {
   replay.held_total = records.size();
 }
 
+std::set<std::string> ConsumerChecks::LateKeys(const wire::ConsumerUpdate& h,
+                                               const std::string& table) const {
+  std::set<std::string> late;
+  auto seen = op_keys_.find(h.channel);
+  if (seen == op_keys_.end()) return late;
+  for (auto it = seen->second.upper_bound({h.op, UINT64_MAX}); it != seen->second.end(); ++it) {
+    if (it->first.second != h.term || it->second == nullptr) continue;
+    for (const wire::TableKeys& t : *it->second) {
+      if (t.table == table) late.insert(t.keys.begin(), t.keys.end());
+    }
+  }
+  return late;
+}
+
 void ConsumerChecks::CheckBound(const Link& link, int slot, const Replay& replay) {
   const wire::ConsumerUpdate& h = replay.header;
   const ReplayBound& bound = replay.bound;
@@ -337,9 +351,13 @@ void ConsumerChecks::CheckBound(const Link& link, int slot, const Replay& replay
   if (!free && (h.mask & ~bound.sections) != 0) {
     return fail(fmt::format("names sections {} in its mask", Hex(h.mask & ~bound.sections)));
   }
+  // A replay that walks its table over turns ends with the current values of the keys that
+  // ops made meanwhile changed (again, if the walk had met them): they are bound by those ops.
+  const std::set<std::string> late = LateKeys(h, spec.table);
   std::array<uint64_t, replay::kSectionCount> sent{};
   std::vector<std::string> keys;
   for (const auto& [key, section] : replay.keys) {
+    if (late.contains(key)) continue;
     keys.push_back(key);
     if ((h.reset & replay::SectionBit(section)) != 0) {
       ++sent[section % replay::kSectionCount];

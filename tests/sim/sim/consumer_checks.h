@@ -133,6 +133,8 @@ class ConsumerChecks {
   void Welcomed(const Link& link, int slot, const wire::ConsumerWelcome& welcome);
   void Update(Link& link, int slot, const wire::ConsumerUpdate& update);
   void ReplayBuilt(Link& link, int slot, Replay& replay);
+  // The keys of the ops of `h`'s channel and term above it: made while it was written.
+  std::set<std::string> LateKeys(const wire::ConsumerUpdate& h, const std::string& table) const;
   void CheckBound(const Link& link, int slot, const Replay& replay);
   std::string Name(size_t consumer) const;
 
