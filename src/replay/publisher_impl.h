@@ -26,11 +26,12 @@
 
 namespace hasync::replay {
 
-// A replay that resets sections, written a slice per turn from a walk of its table (the table
-// as it was when the replay began, less what changed since: those changes are ops above the
-// replay's, which a catch-up sends once it is done).
+// A replay being written. One by keys is written whole in its first slice. One that resets
+// sections is written a slice per turn from a walk of its table (the table as it was when the
+// replay began, less what changed since: those changes are ops above the replay's, which a
+// catch-up sends once it is done).
 struct OpenReplay {
-  std::unique_ptr<store::TableWalk> walk;  // null: the table does not exist
+  std::unique_ptr<store::TableWalk> walk;  // null: a replay by keys, or no such table
   wire::ConsumerUpdate header;             // every fragment's
   ReplayKind kind = ReplayKind::kNone;
   uint64_t records = 0;       // sent so far
