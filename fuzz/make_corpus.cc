@@ -16,6 +16,7 @@
 #include "lease_seeds.h"
 #include "node_seeds.h"
 #include "seed_frames.h"
+#include "tcp/snapshot_codec.h"
 #include "wire/codec.h"
 #include "wire/frame.h"
 #include "wire/messages.h"
@@ -119,6 +120,40 @@ Bytes ReaderInput(uint8_t chunk, const Bytes& stream) {
   return in;
 }
 
+// fuzz_tcp_snapshot seeds: byte 0 the queue limit (0: the default), then a snapshot.
+void WriteTcpSnapshotSeeds(const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  hasync::tcp::TcpSnapshot s;
+  s.local = {.family = hasync::tcp::Endpoint::Family::kIpv4, .addr = {10, 0, 0, 1}, .port = 80};
+  s.remote = {.family = hasync::tcp::Endpoint::Family::kIpv4, .addr = {10, 0, 0, 9}, .port = 40000};
+  s.send_seq = 1000;
+  s.recv_seq = 2000;
+  s.mss = 1448;
+  s.window_scaling = true;
+  s.send_wscale = 7;
+  s.recv_wscale = 7;
+  s.sack = true;
+  s.timestamps = true;
+  s.timestamp = 123456;
+  s.window = {
+      .snd_wl1 = 2000, .snd_wnd = 65536, .max_window = 65536, .rcv_wnd = 65536, .rcv_wup = 2000};
+  auto write = [&](const char* name, uint8_t limit) {
+    Bytes in = {limit};
+    hasync::tcp::EncodeSnapshot(s, in);
+    Write(dir / name, in);
+  };
+  write("ipv4_empty_queues", 0);
+  s.send_queue = "HTTP/1.1 200 OK\r\n";
+  s.unsent_bytes = 4;
+  s.recv_queue = "GET / HTTP/1.1\r\n";
+  write("ipv4_queues", 0);
+  write("ipv4_queues_limit_16", 1);
+  s.local.family = s.remote.family = hasync::tcp::Endpoint::Family::kIpv6;
+  s.local.addr = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  s.remote.addr = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9};
+  write("ipv6_queues", 0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -132,6 +167,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(root / "node");
   for (const hasync::fuzz::NodeSeed& s : hasync::fuzz::NodeSeeds())
     Write(root / "node" / s.name, s.input);
+  WriteTcpSnapshotSeeds(root / "tcp_snapshot");
   std::filesystem::create_directories(root / "lease");
   for (const hasync::fuzz::LeaseSeed& s : hasync::fuzz::LeaseSeeds())
     Write(root / "lease" / s.name, s.input);

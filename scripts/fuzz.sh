@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 all=(fuzz_frame_reader fuzz_messages fuzz_consumer_messages fuzz_node fuzz_control_request
-  fuzz_control_response fuzz_config fuzz_lease)
+  fuzz_control_response fuzz_config fuzz_lease fuzz_tcp_snapshot)
 build=build/fuzz
 # Every run: a bounded input size, and a slow input (10 s) or 2 GiB of memory is a failure.
 common=(-timeout=10 -rss_limit_mb=2048 -max_len=16384)
